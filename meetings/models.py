@@ -1,0 +1,1 @@
+"""Read models of the meetings app (written only by its projector)."""

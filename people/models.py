@@ -1,0 +1,1 @@
+"""Read models of the people app (written only by its projector)."""

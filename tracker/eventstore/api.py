@@ -1,0 +1,64 @@
+"""Public surface of the event store; apps import from here only."""
+from .aggregate import Aggregate, aggregate_for, register_aggregate
+from .content import content_get, content_hash, content_put, content_takedown
+from .context import Context
+from .errors import (
+    CommandError,
+    ConcurrencyConflict,
+    EventStoreError,
+    InvalidMetadata,
+    ReadModelWriteRefused,
+    StreamNotFound,
+)
+from .events import DomainEvent, event, upcaster
+from .history import HistoryEntry, StateReverted, diff, history, revert_events, stream_revert
+from .projection import Projector, register_projector
+from .readmodel import ReadModel, projecting
+from .store import (
+    StoredEvent,
+    StreamWrite,
+    append,
+    append_many,
+    current_version,
+    events_after,
+    load,
+    load_stream,
+)
+
+__all__ = [
+    "Aggregate",
+    "CommandError",
+    "ConcurrencyConflict",
+    "Context",
+    "DomainEvent",
+    "EventStoreError",
+    "HistoryEntry",
+    "InvalidMetadata",
+    "Projector",
+    "ReadModel",
+    "ReadModelWriteRefused",
+    "StateReverted",
+    "StoredEvent",
+    "StreamNotFound",
+    "StreamWrite",
+    "aggregate_for",
+    "append",
+    "append_many",
+    "content_get",
+    "content_hash",
+    "content_put",
+    "content_takedown",
+    "current_version",
+    "diff",
+    "event",
+    "events_after",
+    "history",
+    "load",
+    "load_stream",
+    "projecting",
+    "register_aggregate",
+    "register_projector",
+    "revert_events",
+    "stream_revert",
+    "upcaster",
+]

@@ -1,0 +1,64 @@
+"""Declaring event types: stable names, schema versions and upcasters."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+EVENT_TYPES: dict[str, type["DomainEvent"]] = {}
+UPCASTERS: dict[tuple[str, int], Callable[[dict], dict]] = {}
+
+T = TypeVar("T", bound="DomainEvent")
+
+
+class DomainEvent:
+    """Base of every event dataclass; payload fields must be JSON values (str, int, list, dict...)."""
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    def to_data(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_data(cls: type[T], data: dict[str, Any]) -> T:
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def event(type_name: str, *, schema_version: int = 1) -> Callable[[type], type]:
+    """Register a frozen, keyword-only dataclass under a stable type name that never changes."""
+
+    def wrap(cls: type) -> type:
+        if type_name in EVENT_TYPES:
+            raise ValueError(f"event type {type_name!r} is declared twice")
+        klass = dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+        klass.event_type = type_name
+        klass.schema_version = schema_version
+        EVENT_TYPES[type_name] = klass
+        return klass
+
+    return wrap
+
+
+def upcaster(type_name: str, from_version: int) -> Callable[[Callable[[dict], dict]], Callable]:
+    """Register a pure function turning a `from_version` payload into `from_version + 1`."""
+
+    def wrap(fn: Callable[[dict], dict]) -> Callable[[dict], dict]:
+        UPCASTERS[(type_name, from_version)] = fn
+        return fn
+
+    return wrap
+
+
+def upcast(type_name: str, schema_version: int, data: dict) -> tuple[int, dict]:
+    """Chain upcasters until the payload has the current shape of its type."""
+    current = EVENT_TYPES[type_name].schema_version if type_name in EVENT_TYPES else schema_version
+    version = schema_version
+    while version < current:
+        step = UPCASTERS.get((type_name, version))
+        if step is None:
+            raise LookupError(f"no upcaster for {type_name} v{version} -> v{version + 1}")
+        data = step(dict(data))
+        version += 1
+    return version, data

@@ -1,0 +1,271 @@
+"""Appending to and reading from the log.
+
+Global order: every append takes one transaction-scoped lock (PostgreSQL:
+`pg_advisory_xact_lock`; SQLite: the IMMEDIATE write lock), reads `MAX(position)` and
+writes `position + 1 …` before committing. Appends therefore commit one at a time in
+position order, so a reader polling `position > N` can never see N+2 before N+1 is
+visible; positions are also gap-free because the number is taken under the lock. All
+validation and payload building happens before the lock so it is held briefly.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from itertools import groupby
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .aggregate import aggregate_for
+from .context import Context
+from .errors import ConcurrencyConflict, StreamNotFound
+from .events import DomainEvent, upcast
+from .models import Checkpoint, Event, EventLink, StreamState
+from .projection import projectors_for_stream, reactions_for
+from .readmodel import projecting
+
+APPEND_LOCK_KEY = 0x6D7472  # arbitrary constant naming the log's advisory lock ("mtr")
+IDEMPOTENCY_NS = uuid.UUID("6f0c6a53-3d7e-4a8e-9b55-3a4a6c0e7d11")
+INLINE_CHECKPOINT = "inline"
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredEvent:
+    """An event as read back from the log, payload already upcast."""
+
+    position: int
+    stream_type: str
+    stream_id: uuid.UUID
+    version: int
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    event_id: uuid.UUID
+    recorded_at: dt.datetime
+    occurred_at: dt.datetime | None = None
+    related_ids: tuple[uuid.UUID, ...] = ()
+
+    @classmethod
+    def from_row(cls, row: Event, related: Iterable[uuid.UUID] = ()) -> "StoredEvent":
+        schema_version, data = upcast(row.type, row.schema_version, row.data)
+        return cls(
+            position=row.position,
+            stream_type=row.stream_type,
+            stream_id=row.stream_id,
+            version=row.version,
+            type=row.type,
+            schema_version=schema_version,
+            data=data,
+            metadata=row.metadata,
+            event_id=row.event_id,
+            recorded_at=row.recorded_at,
+            occurred_at=row.occurred_at,
+            related_ids=tuple(related),
+        )
+
+
+@dataclasses.dataclass
+class StreamWrite:
+    """Events for one stream, appended only if the stream is still at `expected_version`."""
+
+    stream_type: str
+    stream_id: uuid.UUID
+    expected_version: int
+    events: Sequence[DomainEvent]
+    related_ids: Sequence[uuid.UUID] = ()
+
+
+def _acquire_append_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            # SET LOCAL: only this transaction waits at most this long for the lock.
+            cur.execute("SELECT set_config('lock_timeout', %s, true)", [settings.EVENTSTORE_LOCK_TIMEOUT])
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
+    # SQLite: settings use transaction_mode=IMMEDIATE, so the write lock is already held.
+
+
+def current_version(stream_id: uuid.UUID) -> int:
+    """Version of a stream according to the log itself (0 if it has no events)."""
+    return Event.objects.filter(stream_id=stream_id).aggregate(v=Max("version"))["v"] or 0
+
+
+def append(
+    *,
+    stream_type: str,
+    stream_id: uuid.UUID,
+    expected_version: int,
+    events: Sequence[DomainEvent],
+    context: Context,
+    related_ids: Sequence[uuid.UUID] = (),
+    idempotency_key: str | None = None,
+) -> list[StoredEvent]:
+    """Append events to one stream if it is still at `expected_version`, and project them."""
+    write = StreamWrite(stream_type, stream_id, expected_version, events, related_ids)
+    return append_many([write], context=context, idempotency_key=idempotency_key)
+
+
+def append_many(
+    writes: Sequence[StreamWrite], *, context: Context, idempotency_key: str | None = None
+) -> list[StoredEvent]:
+    """Append to several streams atomically, each checked against its own expected version.
+
+    Streams are locked and written in a fixed (stream id) order so that two multi-stream
+    commands cannot deadlock. A retried call with the same `idempotency_key` appends nothing
+    and returns the events of the first call.
+    """
+    writes = sorted((w for w in writes if w.events), key=lambda w: str(w.stream_id))
+    if not writes:
+        return []
+    metadata = context.metadata()
+    count = sum(len(w.events) for w in writes)
+    if idempotency_key:
+        event_ids = [uuid.uuid5(IDEMPOTENCY_NS, f"{idempotency_key}:{i}") for i in range(count)]
+        metadata["idempotency_key"] = idempotency_key
+    else:
+        event_ids = [uuid.uuid4() for _ in range(count)]
+    metadata["batch"] = str(event_ids[0])
+    # Build every row before taking the lock, so the lock covers only the inserts.
+    pending: list[tuple[StreamWrite, int, DomainEvent, uuid.UUID]] = []
+    ids = iter(event_ids)
+    for w in writes:
+        for offset, ev in enumerate(w.events, start=1):
+            pending.append((w, offset, ev, next(ids)))
+    payloads = [ev.to_data() for _, _, ev, _ in pending]
+
+    with transaction.atomic():
+        if idempotency_key and Event.objects.filter(event_id=event_ids[0]).exists():
+            return read_events(Event.objects.filter(event_id__in=event_ids))
+        _acquire_append_lock()
+        for w in writes:
+            current = current_version(w.stream_id)
+            if current != w.expected_version:
+                raise ConcurrencyConflict(
+                    stream_id=w.stream_id, expected=w.expected_version, current=current
+                )
+        position = (Event.objects.aggregate(p=Max("position"))["p"] or 0) + 1
+        now = timezone.now()
+        rows = [
+            Event(
+                position=position + i,
+                stream_type=w.stream_type,
+                stream_id=w.stream_id,
+                version=w.expected_version + offset,
+                type=ev.event_type,
+                schema_version=ev.schema_version,
+                data=payloads[i],
+                metadata=metadata,
+                event_id=event_id,
+                recorded_at=now,
+            )
+            for i, (w, offset, ev, event_id) in enumerate(pending)
+        ]
+        try:
+            with transaction.atomic():
+                Event.objects.bulk_create(rows)
+        except IntegrityError as exc:
+            # Only reachable if a writer bypassed the lock; still never two events per version.
+            w = writes[0]
+            raise ConcurrencyConflict(
+                stream_id=w.stream_id, expected=w.expected_version, current=current_version(w.stream_id)
+            ) from exc
+        links = {}
+        for row, (w, _, _, _) in zip(rows, pending):
+            links[row.position] = tuple(r for r in dict.fromkeys(w.related_ids) if r != w.stream_id)
+        # bulk_create on PostgreSQL and SQLite returns primary keys, so links can refer to them.
+        EventLink.objects.bulk_create(
+            [EventLink(event=row, related_id=r) for row in rows for r in links[row.position]]
+        )
+        stored = [StoredEvent.from_row(row, links[row.position]) for row in rows]
+        project(stored)
+    return stored
+
+
+def project(stored: list[StoredEvent]) -> None:
+    """Fold a batch of newly appended events into stream states and every read model."""
+    if not stored:
+        return
+    with projecting():
+        for stream_id, group in groupby(stored, key=lambda e: e.stream_id):
+            events = list(group)
+            stream_type = events[0].stream_type
+            aggregate = aggregate_for(stream_type)
+            cached = StreamState.objects.filter(pk=stream_id).first()
+            state = aggregate.fold(events, cached.state if cached else None)
+            last = events[-1]
+            StreamState(
+                stream_id=stream_id,
+                stream_type=stream_type,
+                version=last.version,
+                state=state,
+                last_position=last.position,
+                updated_at=last.recorded_at,
+            ).save()
+            for projector in projectors_for_stream(stream_type):
+                projector.syncs[stream_type](stream_id, state, events)
+        for ev in stored:
+            for react in reactions_for(ev.type):
+                react(ev)
+        Checkpoint(name=INLINE_CHECKPOINT, last_position=stored[-1].position).save()
+
+
+def read_events(queryset: Any) -> list[StoredEvent]:
+    """Materialise Event rows (with their links) as upcast StoredEvents in position order."""
+    rows = sorted(queryset, key=lambda r: r.position)
+    links: dict[int, list[uuid.UUID]] = {}
+    for link in EventLink.objects.filter(event_id__in=[r.id for r in rows]).order_by("id"):
+        links.setdefault(link.event_id, []).append(link.related_id)
+    return [StoredEvent.from_row(r, links.get(r.id, ())) for r in rows]
+
+
+def load_stream(
+    stream_id: uuid.UUID,
+    *,
+    until_position: int | None = None,
+    until_time: dt.datetime | None = None,
+    until_version: int | None = None,
+) -> list[StoredEvent]:
+    """The events of one stream, optionally only those up to a position, time or version."""
+    qs = Event.objects.filter(stream_id=stream_id)
+    if until_position is not None:
+        qs = qs.filter(position__lte=until_position)
+    if until_time is not None:
+        qs = qs.filter(recorded_at__lte=until_time)
+    if until_version is not None:
+        qs = qs.filter(version__lte=until_version)
+    return read_events(qs)
+
+
+def load(
+    stream_id: uuid.UUID,
+    *,
+    stream_type: str | None = None,
+    as_of_position: int | None = None,
+    as_of_time: dt.datetime | None = None,
+    as_of_version: int | None = None,
+) -> tuple[dict, int]:
+    """Return (state, version) of a stream, now or as it stood at a position, time or version."""
+    if as_of_position is None and as_of_time is None and as_of_version is None:
+        cached = StreamState.objects.filter(pk=stream_id).first()
+        if cached is None or (stream_type and cached.stream_type != stream_type):
+            raise StreamNotFound(stream_id, stream_type)
+        return cached.state, cached.version
+    events = load_stream(
+        stream_id, until_position=as_of_position, until_time=as_of_time, until_version=as_of_version
+    )
+    if not events or (stream_type and events[0].stream_type != stream_type):
+        raise StreamNotFound(stream_id, stream_type)
+    return aggregate_for(events[0].stream_type).fold(events), events[-1].version
+
+
+def events_after(position: int, *, limit: int = 100, types: Sequence[str] = ()) -> list[StoredEvent]:
+    """The change feed: events with position > `position`, in order."""
+    qs = Event.objects.filter(position__gt=position)
+    if types:
+        qs = qs.filter(type__in=list(types))
+    return read_events(qs.order_by("position")[:limit])
