@@ -104,7 +104,7 @@ def celery_worker_process(transactional_db, worker_env):  # type: ignore[no-unty
                     break
             except Exception:  # the worker may still be booting
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("celery worker did not start; see var/test-worker.log")
+                    raise RuntimeError("celery worker did not start; see var/test-worker.log") from None
         yield proc
     finally:
         proc.terminate()

@@ -10,7 +10,7 @@ import copy
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-AGGREGATES: dict[str, type["Aggregate"]] = {}
+AGGREGATES: dict[str, type[Aggregate]] = {}
 
 Evolver = Callable[[dict, dict, Any], dict]
 

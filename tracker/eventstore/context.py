@@ -27,7 +27,7 @@ class Context:
     source: dict[str, Any] | None = None  # provenance: URL, import batch, tool version
 
     @classmethod
-    def for_user(cls, user: Any, *, via: str, reason: str = "", **extra: Any) -> "Context":
+    def for_user(cls, user: Any, *, via: str, reason: str = "", **extra: Any) -> Context:
         """Build a context for a logged-in user (robot users are marked as such)."""
         kind = "robot" if getattr(user, "username", "").startswith("robot") else "user"
         return cls(
@@ -40,10 +40,10 @@ class Context:
         )
 
     @classmethod
-    def system(cls, *, reason: str, via: str = "cli", **extra: Any) -> "Context":
+    def system(cls, *, reason: str, via: str = "cli", **extra: Any) -> Context:
         return cls(actor_name="system", actor_kind="system", via=via, reason=reason, **extra)
 
-    def caused_by(self, *, causation_id: str, **changes: Any) -> "Context":
+    def caused_by(self, *, causation_id: str, **changes: Any) -> Context:
         """Return a copy for follow-up events: same correlation, new causation."""
         return dataclasses.replace(self, causation_id=causation_id, **changes)
 

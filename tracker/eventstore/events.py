@@ -5,7 +5,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-EVENT_TYPES: dict[str, type["DomainEvent"]] = {}
+EVENT_TYPES: dict[str, type[DomainEvent]] = {}
 UPCASTERS: dict[tuple[str, int], Callable[[dict], dict]] = {}
 
 T = TypeVar("T", bound="DomainEvent")

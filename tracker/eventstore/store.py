@@ -52,7 +52,7 @@ class StoredEvent:
     related_ids: tuple[uuid.UUID, ...] = ()
 
     @classmethod
-    def from_row(cls, row: Event, related: Iterable[uuid.UUID] = ()) -> "StoredEvent":
+    def from_row(cls, row: Event, related: Iterable[uuid.UUID] = ()) -> StoredEvent:
         schema_version, data = upcast(row.type, row.schema_version, row.data)
         return cls(
             position=row.position,
@@ -175,7 +175,7 @@ def append_many(
                 stream_id=w.stream_id, expected=w.expected_version, current=current_version(w.stream_id)
             ) from exc
         links = {}
-        for row, (w, _, _, _) in zip(rows, pending):
+        for row, (w, _, _, _) in zip(rows, pending, strict=True):
             links[row.position] = tuple(r for r in dict.fromkeys(w.related_ids) if r != w.stream_id)
         # bulk_create on PostgreSQL and SQLite returns primary keys, so links can refer to them.
         EventLink.objects.bulk_create(
