@@ -1,0 +1,376 @@
+"""Shared admin machinery: read models edited through commands, history, as-of and revert.
+
+Read models are written only by projectors, so the admin never calls `.save()` or
+`.delete()` on them. A `CommandAdmin` form runs a command once the form is otherwise
+valid (`run_create` / `run_change`, defined per model), with the stream version the
+curator opened the page at travelling in a hidden field. A stale version shows who
+changed the object since and both values of each field, keeping the curator's input;
+a `CommandError`'s field messages land on the matching form fields. Deleting is off;
+retract and merge are admin actions calling commands (OCD's `core/admin/base.py`,
+HackSoft's `emails/admin.py`).
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from tracker.eventstore.api import (
+    CommandError,
+    ConcurrencyConflict,
+    Context,
+    EventStoreError,
+    StreamNotFound,
+    history,
+    load,
+    load_stream,
+    stream_revert,
+)
+
+REASON_HELP = "Why you are making this change; it is kept with the event in the history."
+
+
+def admin_context(request: HttpRequest, *, reason: str = "") -> Context:
+    """The command context for a curator acting through the admin."""
+    return Context.for_user(request.user, via="admin", reason=reason)
+
+
+def show_value(value: Any) -> str:
+    """A compact, human-readable rendering of a state value (JSON for lists and dicts)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def conflict_messages(
+    *, stream_id: uuid.UUID, expected: int, form_values: dict[str, Any]
+) -> tuple[list[str], int]:
+    """Explain a concurrency conflict: who changed what since `expected`, and the current version.
+
+    `form_values` are the curator's submitted values by state key; each field that changed
+    since the page was opened, or that the curator edited, is listed with both values.
+    """
+    now, current = load(stream_id)
+    before, _ = load(stream_id, as_of_version=expected) if expected else ({}, 0)
+    later = [e for e in load_stream(stream_id) if e.version > expected]
+    who = sorted({e.metadata.get("actor_name", "?") for e in later}) or ["someone"]
+    lines = [
+        f"This record was changed by {', '.join(who)} since you opened it "
+        f"(version {expected} → {current}). Nothing was saved; your input is kept below. "
+        "Compare, adjust and save again to apply your version."
+    ]
+    keys = list(dict.fromkeys([*(k for k in now if before.get(k) != now.get(k)), *form_values]))
+    for key in keys:
+        if key not in now and key not in form_values:
+            continue
+        mine = form_values.get(key, before.get(key))
+        theirs = now.get(key)
+        if show_value(mine) == show_value(theirs) and before.get(key) == theirs:
+            continue
+        lines.append(f"{key}: yours = {show_value(mine)} · current (theirs) = {show_value(theirs)}")
+    return lines, current
+
+
+class CommandForm(forms.ModelForm):
+    """A model form whose valid data goes to a command instead of `instance.save()`."""
+
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, help_text="Stream version when the page was opened."
+    )
+    reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), help_text=REASON_HELP
+    )
+
+    # set by CommandAdmin.get_form
+    model_admin: CommandAdmin
+    request: HttpRequest
+    original: Any = None
+    result: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.original is not None and not self.is_bound:
+            self.initial["expected_version"] = self.original.version
+        if self.original is not None:
+            self.fields["reason"].required = True
+
+    def state_values(self) -> dict[str, Any]:
+        """The submitted values of the edited fields, keyed like the aggregate state."""
+        return {name: self.cleaned_data.get(name) for name in self.changed_data if name in self.cleaned_data}
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self._errors:
+            return
+        self._run_command()
+
+    def _run_command(self) -> None:
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("expected_version", "reason")}
+        context = admin_context(self.request, reason=self.cleaned_data.get("reason") or "")
+        try:
+            with transaction.atomic():
+                if self.original is None:
+                    self.result = self.model_admin.run_create(self.request, data, context)
+                else:
+                    expected = self.cleaned_data.get("expected_version")
+                    if expected is None:
+                        expected = self.original.version
+                    changed = [n for n in self.changed_data if n in data]
+                    self.result = self.model_admin.run_change(
+                        self.request, self.original, data, changed, expected, context
+                    )
+        except ConcurrencyConflict as exc:
+            lines, current = conflict_messages(
+                stream_id=exc.stream_id, expected=exc.expected, form_values=self.state_values()
+            )
+            for line in lines:
+                self.add_error(None, line)
+            # The re-rendered form carries the current version: saving again is a deliberate overwrite.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("expected_version")] = str(current)
+        except CommandError as exc:
+            placed = False
+            for field, msgs in exc.errors.items():
+                target = field if field in self.fields else None
+                for msg in msgs:
+                    self.add_error(target, msg if target else f"{field}: {msg}")
+                    placed = True
+            if not placed:
+                self.add_error(None, str(exc))
+
+
+class CommandAdmin(admin.ModelAdmin):
+    """Admin for a read model: forms call commands, no delete, a history page per object.
+
+    Subclasses implement `run_create(request, data, context)` returning the new stream id
+    and `run_change(request, obj, data, changed, expected_version, context)`; leaving
+    `run_create` unimplemented turns "add" off.
+    """
+
+    form = CommandForm
+    stream_history = True  # the object's pk is a stream id with a history page
+
+    # -- commands -------------------------------------------------------------------------
+    def run_create(self, request: HttpRequest, data: dict, context: Context) -> uuid.UUID:
+        raise NotImplementedError
+
+    def run_change(
+        self, request: HttpRequest, obj: Any, data: dict, changed: list[str],
+        expected_version: int, context: Context,
+    ) -> Any:
+        raise NotImplementedError
+
+    # -- permissions ----------------------------------------------------------------------
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        creates = type(self).run_create is not CommandAdmin.run_create
+        return creates and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # events are never deleted; retract/merge are actions calling commands
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    # -- forms ----------------------------------------------------------------------------
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        base = super().get_form(request, obj, change=change, **kwargs)
+        return type(base.__name__, (base,), {"model_admin": self, "request": request, "original": obj})
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        extra = ("reason", "expected_version")
+        cleaned = []
+        for name, opts in fieldsets:
+            fields = [f for f in opts.get("fields", ()) if f not in extra]
+            cleaned.append((name, {**opts, "fields": fields}))
+        cleaned.append(("Change", {"fields": list(extra), "description": REASON_HELP}))
+        return cleaned
+
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
+        return form.instance  # the command already ran in the form; nothing to construct
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # The command ran when the form validated; point the admin at the projected row.
+        if not change and form.result is not None:
+            obj.pk = form.result if not isinstance(form.result, list) else obj.pk
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        return None  # inlines are read-only projections
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        raise PermissionDenied("read models are never deleted; retract or merge instead")
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None):
+        obj = self.model._default_manager.get(pk=obj.pk)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Any):
+        obj = self.model._default_manager.get(pk=obj.pk)
+        return super().response_change(request, obj)
+
+    # -- history, as of, revert -------------------------------------------------------------
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        stream_id = uuid.UUID(str(obj.pk))
+        if request.method == "POST":
+            return self._revert(request, obj, stream_id)
+        try:
+            entries = history(stream_id)
+        except StreamNotFound:
+            entries = []
+        as_of = None
+        as_of_param = request.GET.get("as_of")
+        if as_of_param and as_of_param.isdigit():
+            try:
+                state, version = load(stream_id, as_of_position=int(as_of_param))
+                as_of = {
+                    "position": int(as_of_param),
+                    "version": version,
+                    "rows": [(k, show_value(v)) for k, v in sorted(state.items())],
+                }
+            except StreamNotFound:
+                messages.warning(request, "The object did not exist yet at that point.")
+        current_version = max((e.event.version for e in entries if not e.related), default=0)
+        rows = [
+            {
+                "position": e.event.position,
+                "version": e.event.version,
+                "type": e.event.type,
+                "recorded_at": e.event.recorded_at,
+                "actor": e.event.metadata.get("actor_name", ""),
+                "actor_kind": e.event.metadata.get("actor_kind", ""),
+                "via": e.event.metadata.get("via", ""),
+                "reason": e.event.metadata.get("reason", ""),
+                "related": e.related,
+                "stream_type": e.event.stream_type,
+                "changes": [(k, show_value(a), show_value(b)) for k, (a, b) in e.changes.items()],
+                "can_revert": not e.related and e.event.version < current_version,
+            }
+            for e in entries
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {obj}",
+            "subtitle": None,
+            "object": obj,
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "entries": rows,
+            "as_of": as_of,
+            "current_version": current_version,
+            "can_revert": self.has_change_permission(request, obj),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/tracker/history.html", context)
+
+    def _revert(self, request: HttpRequest, obj: Any, stream_id: uuid.UUID) -> HttpResponse:
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        url = reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_history",
+            args=[obj.pk],
+        )
+        reason = request.POST.get("reason", "").strip()
+        try:
+            to_version = int(request.POST["to_version"])
+            expected = int(request.POST["expected_version"])
+        except (KeyError, ValueError):
+            messages.error(request, "A revert needs a version to go back to.")
+            return HttpResponseRedirect(url)
+        try:
+            appended = stream_revert(
+                stream_id=stream_id,
+                to_version=to_version,
+                expected_version=expected,
+                context=admin_context(request, reason=reason),
+            )
+        except ConcurrencyConflict as exc:
+            messages.error(
+                request,
+                f"Not reverted: the record changed since you opened the history "
+                f"(version {exc.expected} → {exc.current}). Review the new events and try again.",
+            )
+        except EventStoreError as exc:
+            errors = getattr(exc, "errors", {}) or {}
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()) or str(exc)
+            messages.error(request, f"Not reverted: {detail}")
+        else:
+            if appended:
+                messages.success(
+                    request, f"Reverted to version {to_version}: appended a compensating event."
+                )
+            else:
+                messages.info(request, f"Nothing to revert: the fields already match version {to_version}.")
+        return HttpResponseRedirect(url)
+
+    @admin.display(description="history")
+    def history_link(self, obj: Any) -> str:
+        url = reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_history",
+            args=[obj.pk],
+        )
+        return format_html('<a href="{}">history</a>', url)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """An inline showing projected child rows; changed only through the parent's commands."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def reason_from(request: HttpRequest) -> str:
+    """The reason typed on an intermediate action page."""
+    return (request.POST.get("reason") or "").strip()
+
+
+def action_reason_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: Any,
+    *,
+    action: str,
+    title: str,
+    extra_fields: list[tuple[str, str, str]] = (),  # (name, label, help)
+) -> HttpResponse:
+    """An intermediate page asking for one reason (and extra inputs) before a bulk action."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.opts,
+        "app_label": model_admin.opts.app_label,
+        "queryset": queryset,
+        "action": action,
+        "extra_fields": extra_fields,
+        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        "values": request.POST,
+    }
+    return TemplateResponse(request, "admin/tracker/action_reason.html", context)
