@@ -1,0 +1,144 @@
+"""Projector of meetings and articles: copies folded stream state into the read models.
+
+A participation's `person` is the recorded person followed through merges, and its
+`tenure` the post that person held on the meeting date; both are re-derived whenever the
+meeting changes and whenever a person's tenures or merges change (`reacts_to`). Only the
+people app's public selectors are used, and they read people's read models as they stand
+at the same log position live and on replay, so a rebuild gives the same rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db.models import Q
+
+from tracker.common import partialdate
+from tracker.eventstore.api import Projector, StoredEvent, register_projector
+
+from .events import ARTICLE, MEETING
+from .models import Citation, Meeting, Participation, SourceArticle
+
+# People events after which the persons and tenures of participations may have changed.
+PEOPLE_EVENTS = (
+    "TenureStarted",
+    "TenureEnded",
+    "TenureCorrected",
+    "TenureRemoved",
+    "PersonMergedInto",
+    "PersonAbsorbed",
+    "PersonUnmerged",
+)
+
+
+def _derive(recorded_person_id: Any, date: str) -> tuple[Any, Any]:
+    """(person id now, tenure id held on `date`) for a recorded person id; Nones if unknown."""
+    if not recorded_person_id:
+        return None, None
+    from people.selectors import person_resolve, tenure_on
+
+    person_id = person_resolve(recorded_person_id)
+    if person_id is None:
+        return None, None
+    tenure = tenure_on(person_id=person_id, on=date) if date else None
+    return person_id, (tenure.pk if tenure is not None else None)
+
+
+def _timestamps(model: type, stream_id: uuid.UUID, events: list[StoredEvent]) -> dict[str, dt.datetime]:
+    existing = model.objects.filter(pk=stream_id).values_list("created_at", flat=True).first()
+    created = events[0].recorded_at if existing is None or events[0].version == 1 else existing
+    return {"created_at": created}
+
+
+def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
+    """Write the Meeting row and its participations and citations from the folded state."""
+    date = state.get("date") or ""
+    meeting = Meeting(
+        id=stream_id,
+        title=state.get("title") or "",
+        summary=state.get("summary") or "",
+        date=date,
+        date_precision=partialdate.precision(date) or "",
+        date_first=partialdate.first_day(date) if date else None,
+        date_last=partialdate.last_day(date) if date else None,
+        end_date=state.get("end_date") or "",
+        location_name=state.get("location_name") or "",
+        location_country=state.get("location_country") or "",
+        mode=state.get("mode") or Meeting.Mode.IN_PERSON,
+        status=state.get("status") or Meeting.Status.HELD,
+        status_source=state.get("status_source") or "",
+        kind=state.get("kind") or "",
+        topics=list(state.get("topics") or []),
+        occasion=state.get("occasion") or "",
+        merged_into_id=state.get("merged_into") or None,
+        retracted=bool(state.get("retracted")),
+        version=events[-1].version,
+        updated_at=events[-1].recorded_at,
+        **_timestamps(Meeting, stream_id, events),
+    )
+    meeting.save()
+    # A merged meeting's entries now live on the meeting it was merged into.
+    merged = bool(state.get("merged_into"))
+    participants = [] if merged else state.get("participants") or []
+    citations = [] if merged else state.get("citations") or []
+    Participation.objects.filter(meeting_id=stream_id).exclude(id__in=[p["id"] for p in participants]).delete()
+    Citation.objects.filter(meeting_id=stream_id).exclude(id__in=[c["id"] for c in citations]).delete()
+    for p in participants:
+        person_id, tenure_id = _derive(p.get("person_id"), date)
+        Participation(
+            id=p["id"],
+            meeting_id=stream_id,
+            name=p.get("name") or "",
+            recorded_person_id=p.get("person_id") or None,
+            person_id=person_id,
+            tenure_id=tenure_id,
+            side=p.get("side") or "",
+            is_host=bool(p.get("is_host")),
+        ).save()
+    for c in citations:
+        Citation(id=c["id"], meeting_id=stream_id, article_id=c["article_id"], evidence=c.get("evidence") or []).save()
+
+
+def sync_article(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
+    """Write the SourceArticle row from the folded state."""
+    published_at = state.get("published_at") or ""
+    SourceArticle(
+        id=stream_id,
+        url=state.get("url") or "",
+        canonical_url=state.get("canonical_url") or "",
+        title=state.get("title") or "",
+        publisher=state.get("publisher") or "",
+        wire_service=state.get("wire_service") or "",
+        author=state.get("author") or "",
+        published_at=dt.datetime.fromisoformat(published_at) if published_at else None,
+        published_date=state.get("published_date") or "",
+        language=state.get("language") or "",
+        content_hash=state.get("content_hash") or "",
+        duplicate_of_id=state.get("duplicate_of") or None,
+        version=events[-1].version,
+        **_timestamps(SourceArticle, stream_id, events),
+    ).save()
+
+
+def rederive_participations(stored: StoredEvent) -> None:
+    """Re-derive person and tenure of participations touched by a people event."""
+    ids = {stored.stream_id, *stored.related_ids}
+    affected = Participation.objects.filter(Q(recorded_person_id__in=ids) | Q(person_id__in=ids)).select_related(
+        "meeting"
+    )
+    for part in affected.order_by("id"):
+        person_id, tenure_id = _derive(part.recorded_person_id, part.meeting.date)
+        if (part.person_id, part.tenure_id) != (person_id, tenure_id):
+            part.person_id, part.tenure_id = person_id, tenure_id
+            part.save(update_fields=["person", "tenure"])
+
+
+register_projector(
+    Projector(
+        name="meetings",
+        syncs={MEETING: sync_meeting, ARTICLE: sync_article},
+        reacts_to={name: rederive_participations for name in PEOPLE_EVENTS},
+        models=[Citation, Participation, Meeting, SourceArticle],
+    )
+)
