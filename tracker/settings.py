@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tracker.eventstore",
     "people",
     "meetings",
+    "tracker.moderation",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# MODERATION
+# ------------------------------------------------------------------------------
+# One-person installs may let an author accept their own proposals (off by default).
+MODERATION_ALLOW_SELF_ACCEPT = env.bool("MODERATION_ALLOW_SELF_ACCEPT", default=False)
 
 # EVENT STORE
 # ------------------------------------------------------------------------------

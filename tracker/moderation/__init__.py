@@ -1,0 +1,1 @@
+"""Moderation: one review queue of proposals from people and robots, roles and locks."""

@@ -1,0 +1,71 @@
+"""Registry of proposable commands: a proposal names commands, this maps names to functions.
+
+Each app's commands are registered by name (in `commands_catalog.py`, not in the apps
+themselves) with an adapter `fn(args: dict, context: Context, expected_version: int)` and the
+stream they touch, so a proposal can be checked for staleness before it is applied.
+"""
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from tracker.eventstore.api import Context
+
+CommandFn = Callable[[dict, Context, int], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandSpec:
+    """A proposable command and the stream it writes (its 'target')."""
+
+    name: str
+    fn: CommandFn
+    # stream type of the target, e.g. "meeting"
+    stream_type: str
+    # name of the arg holding the target stream id, or a function of the args returning it
+    target: str | Callable[[dict], Any] | None = None
+    # True when the command starts a new stream (the target must not exist yet)
+    creates: bool = False
+    description: str = ""
+
+    def target_of(self, args: dict) -> uuid.UUID | None:
+        """The id of the stream these args would touch, if it can be told from them."""
+        if self.target is None:
+            return None
+        value = self.target(args) if callable(self.target) else args.get(self.target)
+        return uuid.UUID(str(value)) if value else None
+
+
+COMMANDS: dict[str, CommandSpec] = {}
+
+
+def register_command(
+    name: str,
+    fn: CommandFn,
+    *,
+    stream_type: str,
+    target: str | Callable[[dict], Any] | None = None,
+    creates: bool = False,
+    description: str = "",
+) -> CommandSpec:
+    """Make a command proposable under `name` (re-registering a name replaces it)."""
+    spec = CommandSpec(name, fn, stream_type, target, creates, description)
+    COMMANDS[name] = spec
+    return spec
+
+
+def unregister_command(name: str) -> None:
+    COMMANDS.pop(name, None)
+
+
+def command_spec(name: str) -> CommandSpec:
+    try:
+        return COMMANDS[name]
+    except KeyError:
+        raise LookupError(f"no proposable command named {name!r}") from None
+
+
+def registered_commands() -> list[str]:
+    return sorted(COMMANDS)

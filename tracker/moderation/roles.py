@@ -1,0 +1,85 @@
+"""Roles as Django groups, the robot user, and the permission helpers commands check.
+
+reader: sees everything. contributor: may propose. curator: may apply and review (and edit
+records directly). admin: everything, including users. The robot proposes as a contributor
+and is never allowed to apply, whatever groups it is given.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+READER, CONTRIBUTOR, CURATOR, ADMIN = "reader", "contributor", "curator", "admin"
+ROBOT_USERNAME = "robot"
+RECORD_APPS = ("people", "meetings")
+VIEW_APPS = ("people", "meetings", "moderation", "eventstore")
+
+
+def _role_permissions(Permission: Any) -> dict[str, Any]:
+    """Role name -> queryset of the permissions it holds (from whatever exists now)."""
+    from django.db.models import Q
+
+    view = Q(content_type__app_label__in=VIEW_APPS, codename__startswith="view_")
+    propose = Q(content_type__app_label="moderation", codename="propose_change")
+    review = Q(content_type__app_label="moderation", codename__in=["review_proposal", "apply_proposal"])
+    edit_records = Q(content_type__app_label__in=RECORD_APPS) & (
+        Q(codename__startswith="add_") | Q(codename__startswith="change_")
+    )
+    everything = Q(content_type__app_label__in=(*VIEW_APPS, "auth"))
+    return {
+        READER: Permission.objects.filter(view),
+        CONTRIBUTOR: Permission.objects.filter(view | propose),
+        CURATOR: Permission.objects.filter(view | propose | review | edit_records),
+        ADMIN: Permission.objects.filter(everything),
+    }
+
+
+def sync_roles(*, Group: Any, Permission: Any) -> None:
+    """Create the groups if missing and grant each its permissions (additive, idempotent)."""
+    for name, perms in _role_permissions(Permission).items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*perms)
+
+
+def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    """post_migrate: grant permissions of models added after the roles migration."""
+    if sender.label != "moderation":
+        return
+    from django.contrib.auth.models import Group, Permission
+
+    if Group.objects.using(kwargs.get("using", "default")).filter(name=CURATOR).exists():
+        sync_roles(Group=Group, Permission=Permission)
+
+
+def is_robot(user: Any) -> bool:
+    """Robot accounts propose only; the name rule matches Context.for_user's actor kind."""
+    return bool(user) and getattr(user, "username", "").startswith(ROBOT_USERNAME)
+
+
+def _active(user: Any) -> bool:
+    return bool(user) and getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
+
+
+def can_propose(user: Any) -> bool:
+    """Contributors, curators, admins and the robot may raise proposals."""
+    return _active(user) and user.has_perm("moderation.propose_change")
+
+
+def can_apply(user: Any) -> bool:
+    """Curators, admins and superusers may apply proposals; a robot never."""
+    return _active(user) and not is_robot(user) and user.has_perm("moderation.apply_proposal")
+
+
+def can_review(user: Any, proposal: Any = None) -> bool:
+    """May `user` decide on proposals (on `proposal`: not one's own, unless the setting allows)?"""
+    if not (_active(user) and not is_robot(user) and user.has_perm("moderation.review_proposal")):
+        return False
+    if proposal is None:
+        return True
+    return not is_own(user, proposal) or settings.MODERATION_ALLOW_SELF_ACCEPT
+
+
+def is_own(user: Any, proposal: Any) -> bool:
+    author_id = proposal.get("author_id") if isinstance(proposal, dict) else proposal.author_id
+    return author_id is not None and author_id == user.pk
