@@ -1,0 +1,375 @@
+"""The benchmarks. Each returns a `Result`: a measured value, a baseline from the same run,
+their ratio and the target, or a clear "not available" when the part it measures is missing."""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import psycopg2
+from django.db import connection, connections, transaction
+
+from tracker.eventstore import rebuild as rebuild_module
+from tracker.eventstore.api import Context, load
+
+from . import data, domain
+
+CTX = Context.system(reason="benchmark", via="cli")
+
+
+@dataclasses.dataclass
+class Result:
+    name: str
+    title: str
+    unit: str
+    value: float | None = None
+    baseline: float | None = None
+    ratio: float | None = None
+    # {"ratio_min": x} or {"value_max": y}: what "meets the target" means for this benchmark
+    target: dict[str, float] = dataclasses.field(default_factory=dict)
+    sizes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    status: str = "ok"  # "ok" or "not available"
+    note: str = ""
+
+    @property
+    def passed(self) -> bool | None:
+        if self.status != "ok":
+            return None
+        if "ratio_min" in self.target:
+            return self.ratio is not None and self.ratio >= self.target["ratio_min"]
+        if "value_max" in self.target:
+            return self.value is not None and self.value <= self.target["value_max"]
+        return None
+
+    def as_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) | {"passed": self.passed}
+
+
+def _size(base: int, scale: float, minimum: int) -> int:
+    return max(minimum, int(base * scale))
+
+
+def _dsn() -> dict[str, Any]:
+    s = connection.settings_dict
+    return {
+        "dbname": s["NAME"], "user": s["USER"] or None, "password": s["PASSWORD"] or None,
+        "host": s["HOST"] or None, "port": s["PORT"] or None,
+    }
+
+
+def _in_threads(clients: int, work: Callable[[int], None]) -> float:
+    """Run `work(client_index)` in `clients` threads (each with its own DB connection); wall time."""
+    errors: list[BaseException] = []
+
+    def target(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as exc:  # surfaced below, not swallowed
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return elapsed
+
+
+def _percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+# 1. Command path -------------------------------------------------------------------------
+
+def _command_runner() -> tuple[str, Callable[[int, int], None]]:
+    """The single-event command to measure: (description, fn(client, count))."""
+
+    def run(client: int, count: int) -> None:
+        meeting_id = uuid.uuid4()
+        domain.bench_meeting_record(
+            meeting_id=meeting_id, data=domain.meeting_data(client), context=CTX
+        )
+        for version in range(1, count + 1):
+            domain.bench_meeting_retitle(
+                meeting_id=meeting_id,
+                title=f"Talks of client {client}, revision {version}",
+                expected_version=version,
+                context=CTX,
+            )
+
+    return ("bench_meeting_retitle (stand-in: load + append + inline projection)", run)
+
+
+def bench_command_path(scale: float) -> list[Result]:
+    count = _size(3000, scale, 20)
+    description, run = _command_runner()
+    first = data.next_position()
+    rates: dict[int, float] = {}
+    for clients in (1, 2):
+        per_client = count // clients
+        elapsed = _in_threads(clients, lambda i, n=per_client: run(i, n))
+        rates[clients] = per_client * clients / elapsed
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT AVG(pg_column_size(e.*))::int FROM eventstore_event e "
+            "WHERE position >= %s AND type = 'BenchMeetingRetitled'",
+            [first],
+        )
+        row_size = cur.fetchone()[0] or 300
+        cur.execute("DROP TABLE IF EXISTS bench_raw_insert")
+        cur.execute("CREATE TABLE bench_raw_insert (id bigserial PRIMARY KEY, payload text NOT NULL)")
+    payload = "x" * max(1, row_size - 40)  # minus tuple header, id and varlena header
+    baselines: dict[int, float] = {}
+    try:
+        for clients in (1, 2):
+            per_client = count // clients
+
+            def raw(_i: int, n: int = per_client) -> None:
+                conn = psycopg2.connect(**_dsn())
+                try:
+                    with conn.cursor() as cur:
+                        for _ in range(n):
+                            cur.execute("INSERT INTO bench_raw_insert (payload) VALUES (%s)", [payload])
+                            conn.commit()
+                finally:
+                    conn.close()
+
+            elapsed = _in_threads(clients, raw)
+            baselines[clients] = per_client * clients / elapsed
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS bench_raw_insert")
+
+    results = []
+    for clients in (1, 2):
+        results.append(
+            Result(
+                name=f"command_path_{clients}_client{'s' if clients > 1 else ''}",
+                title=f"Command path, {clients} client{'s' if clients > 1 else ''}",
+                unit="commands/s",
+                value=rates[clients],
+                baseline=baselines[clients],
+                ratio=rates[clients] / baselines[clients],
+                target={"ratio_min": 0.40},
+                sizes={"commands": count, "clients": clients, "row_bytes": row_size},
+                note=f"{description} vs single-row INSERT transactions (threads, own connections)",
+            )
+        )
+    return results
+
+
+# 2. Bulk import --------------------------------------------------------------------------
+
+def bench_bulk_import(scale: float) -> list[Result]:
+    meetings = _size(100_000, scale, 50)
+    batch = 500
+    first = data.next_position()
+    started = time.perf_counter()
+    for start in range(0, meetings, batch):
+        with transaction.atomic():
+            for i in range(start, min(meetings, start + batch)):
+                domain.bench_meeting_record(
+                    meeting_id=uuid.uuid4(), data=domain.meeting_data(i), context=CTX
+                )
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM eventstore_event WHERE position >= %s", [first])
+        events = cur.fetchone()[0]
+        # Baseline: COPY the very rows just written into an identical scratch table.
+        cur.execute("DROP TABLE IF EXISTS bench_copy_event")
+        cur.execute("CREATE TABLE bench_copy_event (LIKE eventstore_event INCLUDING ALL)")
+        buf = _copy_out(cur, first)
+        copy_started = time.perf_counter()
+        cur.copy_expert("COPY bench_copy_event FROM STDIN", buf)
+        copy_elapsed = time.perf_counter() - copy_started
+        cur.execute("DROP TABLE bench_copy_event")
+    value, baseline = events / elapsed, events / copy_elapsed
+    return [
+        Result(
+            name="bulk_import",
+            title="Bulk import",
+            unit="events/s",
+            value=value,
+            baseline=baseline,
+            ratio=value / baseline,
+            target={"ratio_min": 0.10},
+            sizes={"meetings": meetings, "events": events, "batch": batch},
+            note="stand-in meeting_record (participants and citations inline) in batches of "
+            f"{batch} per transaction vs COPY of the same rows into a copy of the events table",
+        )
+    ]
+
+
+def _copy_out(cur: Any, first: int) -> Any:
+    import io
+
+    buf = io.StringIO()
+    cur.copy_expert(
+        f"COPY (SELECT * FROM eventstore_event WHERE position >= {int(first)} ORDER BY position) TO STDOUT",
+        buf,
+    )
+    buf.seek(0)
+    return buf
+
+
+# 3. Rebuild ------------------------------------------------------------------------------
+
+def _plain_read() -> tuple[int, float]:
+    conn = psycopg2.connect(**_dsn())
+    try:
+        started = time.perf_counter()
+        with conn.cursor(name="bench_plain_read") as cur:
+            cur.itersize = rebuild_module.BATCH
+            cur.execute(
+                "SELECT e.position, e.stream_type, e.stream_id, e.version, e.type, e.schema_version,"
+                " e.data, e.metadata, e.event_id, e.recorded_at FROM eventstore_event e"
+                " ORDER BY e.position"
+            )
+            count = 0
+            for _row in cur:  # psycopg2 decodes jsonb columns with json.loads
+                count += 1
+        conn.rollback()
+        return count, time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def bench_rebuild(scale: float, profile_path: str | None = None) -> list[Result]:
+    events = _size(1_000_000, scale, 200)
+    data.copy_meeting_streams(events=events, stream_length=10, seed=1)
+    count, first_read = _plain_read()  # also warms the cache for both contenders
+    started = time.perf_counter()
+    if profile_path:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        stats = profiler.runcall(rebuild_module.rebuild)
+        with open(profile_path, "w") as out:
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+    else:
+        stats = rebuild_module.rebuild()
+    elapsed = time.perf_counter() - started
+    _, second_read = _plain_read()
+    baseline_seconds = min(first_read, second_read)
+    value, baseline = stats.events / elapsed, count / baseline_seconds
+    return [
+        Result(
+            name="rebuild",
+            title="Rebuild",
+            unit="events/s",
+            value=value,
+            baseline=baseline,
+            ratio=value / baseline,
+            target={"ratio_min": 0.50},
+            sizes={"events": stats.events, "generated": events, "stream_length": 10},
+            extra={"rebuild_seconds": elapsed, "plain_read_seconds": baseline_seconds},
+            note="rebuild_projections (empty read models, replay the whole log) vs a "
+            "server-side-cursor read with JSON decode of the same log"
+            + (" (profiled: cProfile overhead included)" if profile_path else ""),
+        )
+    ]
+
+
+# 4. As of --------------------------------------------------------------------------------
+
+def bench_as_of(scale: float) -> list[Result]:
+    length = _size(1000, scale, 20)
+    repeats = _size(300, scale, 30)
+    (stream_id,) = data.copy_meeting_streams(events=length, stream_length=length, seed=2)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT position FROM eventstore_event WHERE stream_id = %s AND version = %s",
+            [stream_id, length // 2],
+        )
+        midpoint = cur.fetchone()[0]
+    load(stream_id, as_of_position=midpoint)  # warm-up
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        _state, version = load(stream_id, as_of_position=midpoint)
+        samples.append((time.perf_counter() - started) * 1000)
+    if version != length // 2:
+        raise RuntimeError(f"as-of load returned version {version}, expected {length // 2}")
+    plain = []
+    with connection.cursor() as cur:
+        for _ in range(repeats):
+            started = time.perf_counter()
+            cur.execute(
+                "SELECT position, type, data, metadata, recorded_at FROM eventstore_event"
+                " WHERE stream_id = %s AND position <= %s ORDER BY position",
+                [stream_id, midpoint],
+            )
+            cur.fetchall()
+            plain.append((time.perf_counter() - started) * 1000)
+    p99, base_p99 = _percentile(samples, 99), _percentile(plain, 99)
+    return [
+        Result(
+            name="as_of",
+            title="As of (p99)",
+            unit="ms",
+            value=p99,
+            baseline=base_p99,
+            ratio=base_p99 / p99,
+            target={"value_max": 20.0},
+            sizes={"stream_events": length, "as_of_version": length // 2, "repeats": repeats},
+            extra={"p50_ms": statistics.median(samples), "baseline_p50_ms": statistics.median(plain)},
+            note="load(stream, as_of_position=midpoint) on the stand-in meeting stream; baseline "
+            "is a plain SELECT of the same rows (ratio = baseline / value, 1.0 = no fold cost)",
+        )
+    ]
+
+
+# 5-7. Parts that have not landed ---------------------------------------------------------
+
+def _missing(name: str, title: str, unit: str, target: dict, reason: str) -> list[Result]:
+    return [Result(name=name, title=title, unit=unit, target=target, status="not available", note=reason)]
+
+
+def bench_api_reads(scale: float) -> list[Result]:
+    return _missing(
+        "api_reads", "API reads", "requests/s", {"ratio_min": 0.50},
+        "the /api/v1/ endpoints have not landed yet",
+    )
+
+
+def bench_export(scale: float) -> list[Result]:
+    return _missing(
+        "export", "Export (streaming CSV)", "rows/s", {"value_max": 50.0},
+        "the CSV export endpoint has not landed yet",
+    )
+
+
+def bench_ingestion(scale: float) -> list[Result]:
+    reason = (
+        "meetings/suggest (the news pipeline) has not landed yet"
+        if importlib.util.find_spec("meetings.suggest") is None
+        else "meetings/suggest exists but this benchmark is not wired to it yet"
+    )
+    return _missing("ingestion", "Ingestion", "articles/s/worker", {"ratio_min": 0.50}, reason)
+
+
+BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
+    "command_path": bench_command_path,
+    "bulk_import": bench_bulk_import,
+    "rebuild": bench_rebuild,
+    "as_of": bench_as_of,
+    "api_reads": bench_api_reads,
+    "export": bench_export,
+    "ingestion": bench_ingestion,
+}
