@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "people",
     "meetings",
     "tracker.moderation",
+    "tracker.demo",  # `manage.py demo` and `ensure_curator` (make run)
 ]
 
 MIDDLEWARE = [
