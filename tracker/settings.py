@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc files served locally, no CDN
     "tracker.eventstore",
     "people",
     "meetings",
@@ -130,12 +131,25 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="120/min"),
         "user": env("API_THROTTLE_USER", default="1200/min"),
     },
+    "DEFAULT_PAGINATION_CLASS": "tracker.api.pagination.DefaultPagination",
+    "EXCEPTION_HANDLER": "tracker.api.errors.exception_handler",
+    "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Meeting tracker API",
     "DESCRIPTION": "A sourced, event-sourced record of meetings between government officials.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # https://drf-spectacular.readthedocs.io/en/latest/settings.html — the sidecar ships the
+    # Swagger UI and Redoc files, so /api/v1/docs/ works without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MeetingKindEnum": "meetings.models.Meeting.Kind",
+        "ProposalKindEnum": "tracker.moderation.models.Proposal.Kind",
+    },
 }
 
 # CACHES

@@ -1,0 +1,1 @@
+"""Shared pieces of the REST API: router, pagination, permissions, history/as-of, change feed."""
