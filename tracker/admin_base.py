@@ -210,6 +210,9 @@ class CommandAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         return None  # inlines are read-only projections
 
+    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False):
+        return super().construct_change_message(request, form, [], add)  # inlines never change here
+
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         raise PermissionDenied("read models are never deleted; retract or merge instead")
 
@@ -352,6 +355,34 @@ def reason_from(request: HttpRequest) -> str:
     return (request.POST.get("reason") or "").strip()
 
 
+def confirmed(request: HttpRequest) -> bool:
+    """True when an action's intermediate page was submitted (with its reason)."""
+    return request.POST.get("confirm") == "yes"
+
+
+def run_each(
+    model_admin: admin.ModelAdmin, request: HttpRequest, objects: Any, fn: Any, *, verb: str
+) -> None:
+    """Run `fn(obj)` (a command call) for each object, reporting successes and refusals."""
+    done = 0
+    for obj in objects:
+        try:
+            with transaction.atomic():
+                fn(obj)
+            done += 1
+        except ConcurrencyConflict as exc:
+            model_admin.message_user(
+                request, f"{obj}: changed by someone else meanwhile (version {exc.expected} → "
+                f"{exc.current}); not {verb}.", messages.ERROR,
+            )
+        except EventStoreError as exc:
+            errors = getattr(exc, "errors", {}) or {}
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()) or str(exc)
+            model_admin.message_user(request, f"{obj}: not {verb}: {detail}", messages.ERROR)
+    if done:
+        model_admin.message_user(request, f"{done} {verb}.", messages.SUCCESS)
+
+
 def action_reason_page(
     model_admin: admin.ModelAdmin,
     request: HttpRequest,
@@ -359,7 +390,7 @@ def action_reason_page(
     *,
     action: str,
     title: str,
-    extra_fields: list[tuple[str, str, str]] = (),  # (name, label, help)
+    extra_fields: list[dict] = (),  # [{name, label, help?, choices?}]
 ) -> HttpResponse:
     """An intermediate page asking for one reason (and extra inputs) before a bulk action."""
     context = {
@@ -374,3 +405,30 @@ def action_reason_page(
         "values": request.POST,
     }
     return TemplateResponse(request, "admin/tracker/action_reason.html", context)
+
+
+def merge_into(
+    model_admin: admin.ModelAdmin, request: HttpRequest, selected: list, into: str, merge: Any
+) -> None:
+    """Merge every selected record except the one with pk `into` into it, via `merge(loser, winner, context)`."""
+    survivor = next((o for o in selected if str(o.pk) == into), None)
+    if survivor is None:
+        model_admin.message_user(request, "Pick which record to keep.", messages.ERROR)
+        return None
+    context = admin_context(request, reason=reason_from(request))
+    model = type(survivor)
+
+    def _merge(loser: Any) -> None:
+        winner = model._default_manager.get(pk=survivor.pk)  # its version moves on after each merge
+        merge(loser, winner, context)
+
+    others = [o for o in selected if o.pk != survivor.pk]
+    run_each(model_admin, request, others, _merge, verb=f"merged into {survivor}")
+    return None
+
+
+def next_version(version: int, stored: Any) -> int:
+    """The stream version after a command that returned its stored events (or none)."""
+    if isinstance(stored, list) and stored:
+        return stored[-1].version
+    return version
