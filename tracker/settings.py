@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tracker.eventstore",
     "people",
     "meetings",
+    "meetings.ingest",
     "tracker.moderation",
     "tracker.demo",  # `manage.py demo` and `ensure_curator` (make run)
 ]
@@ -191,7 +192,25 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
-CELERY_BEAT_SCHEDULE: dict = {}
+# A task whose worker dies mid-run goes back to the queue; only idempotent tasks ack late.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+if CELERY_BROKER_URL.startswith("redis"):
+    # How long an unacknowledged message waits before redelivery after a worker was killed.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
+CELERY_BEAT_SCHEDULE: dict = {
+    # every minute: https://crontab.guru/#*_*_*_*_*
+    "poll-due-feeds": {"task": "meetings.poll_due_feeds", "schedule": 60.0},
+}
+
+# NEWS INGESTION
+# ------------------------------------------------------------------------------
+INGEST_MAX_BYTES = env.int("INGEST_MAX_BYTES", default=5 * 1024 * 1024)
+INGEST_TIMEOUT_SECONDS = env.float("INGEST_TIMEOUT_SECONDS", default=30.0)
+# CIDR ranges exempt from the address guard (e.g. 127.0.0.1/32 for a local test server);
+# empty in production so private, loopback and link-local addresses are never fetched.
+INGEST_ALLOWED_NETWORKS = env.list("INGEST_ALLOWED_NETWORKS", default=[])
 
 # MODERATION
 # ------------------------------------------------------------------------------

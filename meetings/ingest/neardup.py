@@ -1,0 +1,50 @@
+"""Recognising syndicated copies: MinHash over 5-word shingles with LSH banding.
+
+NLP-NOTES §3.5 measured true copies at an estimated Jaccard of 0.87–0.89 and different
+stories about the same people at ≤ 0.02, so a 0.5 threshold separates them widely.
+64 permutations in 16 bands of 4 rows put the LSH candidate threshold near (1/16)^(1/4) ≈ 0.5.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+
+PERMUTATIONS = 64
+BANDS = 16
+ROWS = PERMUTATIONS // BANDS
+SHINGLE = 5
+THRESHOLD = 0.5
+_PRIME = (1 << 61) - 1
+_rng = random.Random(20251121)  # fixed seed: signatures must be stable across processes and releases
+_COEFFS = [(_rng.randrange(1, _PRIME), _rng.randrange(0, _PRIME)) for _ in range(PERMUTATIONS)]
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def shingles(text: str) -> set[int]:
+    words = _WORD.findall(text.casefold())
+    if len(words) < SHINGLE:
+        words += [""] * (SHINGLE - len(words))
+    return {
+        int.from_bytes(hashlib.blake2b(" ".join(words[i : i + SHINGLE]).encode(), digest_size=8).digest(), "big")
+        for i in range(len(words) - SHINGLE + 1)
+    }
+
+
+def signature(text: str) -> list[int]:
+    """MinHash signature of a text."""
+    hashes = shingles(text)
+    return [min((a * h + b) % _PRIME for h in hashes) for a, b in _COEFFS]
+
+
+def bands(sig: list[int]) -> list[str]:
+    """One digest per LSH band."""
+    return [
+        hashlib.blake2b(repr(sig[i * ROWS : (i + 1) * ROWS]).encode(), digest_size=16).hexdigest()
+        for i in range(BANDS)
+    ]
+
+
+def similarity(a: list[int], b: list[int]) -> float:
+    """Estimated Jaccard similarity of the two texts behind two signatures."""
+    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)

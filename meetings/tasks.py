@@ -1,0 +1,100 @@
+"""Celery tasks of the news pipeline: thin, idempotent, taking ids and calling one service each.
+
+Tasks that may be redelivered after a worker dies (acks_late + reject_on_worker_lost in
+settings) are safe to run twice: articles dedupe by URL and text, proposals by dedupe key.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from celery import shared_task
+
+from tracker.eventstore.api import Context
+
+log = logging.getLogger(__name__)
+
+
+class TransientIngestError(Exception):
+    """A network-type failure worth retrying with backoff."""
+
+
+def _robot_context(reason: str) -> Context:
+    from django.contrib.auth import get_user_model
+
+    from tracker.moderation.roles import ROBOT_USERNAME
+
+    robot = get_user_model().objects.get(username=ROBOT_USERNAME)  # created by a migration
+    return Context.for_user(robot, via="suggestion", reason=reason)
+
+
+@shared_task(name="meetings.poll_due_feeds")
+def poll_due_feeds_task() -> int:
+    """Queue a poll of every feed that is due (run by beat every minute)."""
+    from meetings.ingest.services import feeds_due
+
+    due = feeds_due()
+    for feed_id in due:
+        poll_feed_task.delay(str(feed_id))
+    return len(due)
+
+
+@shared_task(
+    name="meetings.poll_feed",
+    acks_late=True,
+    autoretry_for=(TransientIngestError,),
+    retry_backoff=30,
+    retry_backoff_max=900,
+    max_retries=5,
+)
+def poll_feed_task(feed_id: str) -> int:
+    """Poll one feed; returns the number of new entries queued."""
+    from meetings.ingest.models import Feed
+    from meetings.ingest.services import IngestError, feed_poll
+
+    if not Feed.objects.filter(pk=feed_id, active=True).exists():
+        log.info("feed %s is gone or inactive; nothing to poll", feed_id)
+        return 0
+    try:
+        return len(feed_poll(uuid.UUID(feed_id)).new_entries)
+    except IngestError as exc:
+        if exc.retryable:
+            raise TransientIngestError(str(exc)) from exc
+        log.warning("feed %s failed: %s", feed_id, exc)
+        return 0
+
+
+@shared_task(
+    name="meetings.ingest_url",
+    acks_late=True,
+    autoretry_for=(TransientIngestError,),
+    retry_backoff=30,
+    retry_backoff_max=900,
+    max_retries=5,
+)
+def ingest_url_task(url: str, published: str | None = None, feed_id: str | None = None) -> str | None:
+    """Fetch and store one article; returns its id (None if it failed for good)."""
+    from meetings.ingest.services import IngestError, article_ingest_url
+
+    try:
+        result = article_ingest_url(
+            url, context=_robot_context("news ingestion"), published=published, feed_id=feed_id
+        )
+    except IngestError as exc:
+        if exc.retryable:
+            raise TransientIngestError(str(exc)) from exc
+        log.warning("ingesting %s failed: %s", url, exc)
+        return None
+    return str(result.article.id)
+
+
+@shared_task(name="meetings.suggest_from_article", acks_late=True)
+def suggest_from_article_task(article_id: str) -> int:
+    """Raise proposals for what an article reports; returns how many were raised or updated."""
+    from meetings.ingest.suggestions import article_suggest
+    from meetings.models import SourceArticle
+
+    if not SourceArticle.objects.filter(pk=article_id).exists():
+        log.info("article %s is gone; nothing to suggest", article_id)
+        return 0
+    return article_suggest(article_id=uuid.UUID(article_id))
