@@ -41,7 +41,7 @@ from .events import (
     ProposalSuperseded,
 )
 from .models import Proposal
-from .registry import command_spec
+from .registry import command_spec, command_targets
 from .roles import can_apply, can_propose, can_review, is_own
 from .selectors import locked_fields, pair_id, stale_targets
 
@@ -100,8 +100,18 @@ def _normalise_commands(commands: list[dict]) -> list[dict]:
         args = item.get("args", {})
         if not isinstance(args, dict):
             errors.append(f"#{i}: args must be an object")
+        if isinstance(args, dict):
+            args = copy.deepcopy(args)
+            if spec.creates and isinstance(spec.target, str) and not args.get(spec.target):
+                # The new record's id is chosen now, so later commands and reviewers can name it.
+                args[spec.target] = str(uuid.uuid4())
+            for target_arg, version_arg in spec.version_args.items():
+                if args.get(target_arg) and args.get(version_arg) is None:
+                    args[version_arg] = current_version(uuid.UUID(str(args[target_arg])))
         target = item.get("target_stream_id") or spec.target_of(args if isinstance(args, dict) else {})
         expected = item.get("expected_version")
+        if expected is None and isinstance(spec.target, str) and spec.target in spec.version_args:
+            expected = args.get(spec.version_args[spec.target])
         if expected is None:
             expected = 0 if spec.creates or target is None else current_version(uuid.UUID(str(target)))
         if not isinstance(expected, int) or expected < 0:
@@ -171,7 +181,7 @@ def proposal_submit(
         dedupe_key=dedupe_key,
         summary=summary,
     )
-    related = [uuid.UUID(c["target_stream_id"]) for c in payload.commands if c["target_stream_id"]]
+    related = [uuid.UUID(t) for c in payload.commands for t, _ in command_targets(c)]
     if payload.evidence.get("article_id"):
         related.append(uuid.UUID(payload.evidence["article_id"]))
     try:
@@ -258,6 +268,9 @@ def proposal_edit(
             spec = command_spec(c["command"])
             if c["target_stream_id"] and not spec.creates:
                 c["expected_version"] = current_version(uuid.UUID(c["target_stream_id"]))
+            for target_arg, version_arg in spec.version_args.items():
+                if c["args"].get(target_arg):
+                    c["args"][version_arg] = current_version(uuid.UUID(str(c["args"][target_arg])))
     if commands == state["commands"] and state["status"] == "pending":
         return []
     return _append_proposal(proposal_id, expected_version, ProposalEdited(commands=commands, note=note), context)
@@ -354,33 +367,41 @@ def _apply(state: dict, context: Context, *, check_locks: bool) -> tuple[list[St
         raise _Undo("stale", stale)
     before: dict[str, tuple[dict, set[str]]] = {}
     touched: list[str] = []
+    initial: dict[str, int] = {}
     versions: dict[str, int] = {}
     applied: list[StoredEvent] = []
     for c in commands:
-        target = c["target_stream_id"]
-        if target and target not in versions:
-            versions[target] = c["expected_version"]
+        spec = command_spec(c["command"])
+        targets = command_targets(c)
+        for target, expected_then in targets:
+            if target in versions:
+                continue
+            versions[target] = initial[target] = expected_then
             touched.append(target)
-            if check_locks and c["expected_version"] > 0:
+            if check_locks and expected_then > 0:
                 old, _ = load(uuid.UUID(target))
                 before[target] = (old, locked_fields(uuid.UUID(target)))
+        args = copy.deepcopy(c["args"])
+        # Earlier commands of this proposal may have moved a target: run against its new version.
+        for target_arg, version_arg in spec.version_args.items():
+            if args.get(target_arg):
+                args[version_arg] = versions[str(args[target_arg])]
+        target = c["target_stream_id"]
         expected = versions[target] if target else c["expected_version"]
-        spec = command_spec(c["command"])
         try:
-            result = spec.fn(copy.deepcopy(c["args"]), context, expected)
+            result = spec.fn(args, context, expected)
         except ConcurrencyConflict:
             # A writer slipped in between the staleness check and this command.
             raise _Undo("stale", stale_targets(commands)) from None
         if isinstance(result, list):
             applied += [e for e in result if isinstance(e, StoredEvent)]
-        if target:
-            versions[target] = current_version(uuid.UUID(target))
+        for t, _ in targets:
+            versions[t] = current_version(uuid.UUID(t))
     # Positions of everything appended: what the commands returned, plus every event the
     # targets gained (some commands return a read model or an id rather than their events).
     positions = {e.position for e in applied}
     for target in touched:
-        initial = next(c["expected_version"] for c in commands if c["target_stream_id"] == target)
-        positions |= {e.position for e in load_stream(uuid.UUID(target)) if e.version > initial}
+        positions |= {e.position for e in load_stream(uuid.UUID(target)) if e.version > initial[target]}
     applied = sorted(applied, key=lambda e: e.position)
     if check_locks:
         conflicts = _locked_conflicts(before, [t for t in touched if t in before])

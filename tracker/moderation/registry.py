@@ -29,6 +29,9 @@ class CommandSpec:
     # True when the command starts a new stream (the target must not exist yet)
     creates: bool = False
     description: str = ""
+    # multi-stream commands (merges): target arg -> arg holding the version expected for it,
+    # e.g. {"loser_id": "loser_expected_version", "winner_id": "winner_expected_version"}
+    version_args: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def target_of(self, args: dict) -> uuid.UUID | None:
         """The id of the stream these args would touch, if it can be told from them."""
@@ -49,9 +52,10 @@ def register_command(
     target: str | Callable[[dict], Any] | None = None,
     creates: bool = False,
     description: str = "",
+    version_args: dict[str, str] | None = None,
 ) -> CommandSpec:
     """Make a command proposable under `name` (re-registering a name replaces it)."""
-    spec = CommandSpec(name, fn, stream_type, target, creates, description)
+    spec = CommandSpec(name, fn, stream_type, target, creates, description, dict(version_args or {}))
     COMMANDS[name] = spec
     return spec
 
@@ -69,3 +73,17 @@ def command_spec(name: str) -> CommandSpec:
 
 def registered_commands() -> list[str]:
     return sorted(COMMANDS)
+
+
+def command_targets(command: dict) -> list[tuple[str, int]]:
+    """Every (stream id, expected version) a proposed command touches, primary target first."""
+    out: list[tuple[str, int]] = []
+    if command.get("target_stream_id"):
+        out.append((str(command["target_stream_id"]), command["expected_version"]))
+    spec = COMMANDS.get(command.get("command", ""))
+    args = command.get("args") or {}
+    for target_arg, version_arg in (spec.version_args if spec else {}).items():
+        target, version = args.get(target_arg), args.get(version_arg)
+        if target and isinstance(version, int) and str(target) not in {t for t, _ in out}:
+            out.append((str(target), version))
+    return out

@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from tracker.eventstore.api import current_version, diff, history, load, load_stream
 
 from .models import DistinctPair, Proposal
+from .registry import command_targets
 
 PAIR_NS = uuid.UUID("3e9a4d2b-8c61-4f0e-b7a5-1c2d3e4f5a6b")
 
@@ -82,13 +83,13 @@ def stale_targets(commands: list[dict]) -> list[dict]:
     """Targets of proposed commands that moved since the proposal was made, with their diffs."""
     out, seen = [], set()
     for c in commands:
-        target = c.get("target_stream_id")
-        if not target or target in seen:
-            continue
-        seen.add(target)
-        now = current_version(uuid.UUID(target))
-        if now != c["expected_version"]:
-            out.append(target_changes(uuid.UUID(target), c["expected_version"], now))
+        for target, expected in command_targets(c):
+            if target in seen:
+                continue
+            seen.add(target)
+            now = current_version(uuid.UUID(target))
+            if now != expected:
+                out.append(target_changes(uuid.UUID(target), expected, now))
     return out
 
 
