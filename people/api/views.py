@@ -8,6 +8,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -67,7 +68,8 @@ class PersonViewSet(RecordViewMixin, viewsets.ReadOnlyModelViewSet):
         pagination_class=MeetingCursorPagination,
     )
     def meetings(self, request: Request, pk: Any = None) -> Response:
-        person = self.get_object()
+        # Not self.get_object(): this action's filters are MeetingFilter's, not the person's.
+        person = get_object_or_404(Person.objects.only("pk"), pk=pk)
         survivor = person_resolve(person.pk) or person.pk
         qs = meeting_queryset().filter(
             merged_into__isnull=True,

@@ -1,0 +1,156 @@
+"""Writes: curators apply (If-Match, 412, 400, nothing partial), contributors propose, roles."""
+from __future__ import annotations
+
+import pytest
+
+from meetings.models import Meeting
+from tracker.eventstore.models import Event
+from tracker.moderation.models import Proposal
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pair(build):  # type: ignore[no-untyped-def]
+    return build.person("Cho Hyun", "KR"), build.person("Marco Rubio", "US")
+
+
+def _new_meeting(client, pair, **extra):  # type: ignore[no-untyped-def]
+    body = {
+        "participants": [{"person_id": str(pair[0])}, {"person_id": str(pair[1]), "is_host": True}],
+        "date": "2025-10-30", "title": "Talks", "reason": "seen in the news", **extra,
+    }
+    return client.post("/api/v1/meetings/", body, format="json")
+
+
+def test_curator_records_a_meeting_and_gets_it_with_its_etag(curator, pair):
+    # when
+    response = _new_meeting(curator, pair)
+    # then
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert response["ETag"] == '"1"'
+    assert {p["person_id"] for p in body["participants"]} == {str(pair[0]), str(pair[1])}
+    event = Event.objects.get(stream_id=body["id"])
+    assert event.metadata["via"] == "api" and event.metadata["actor_name"] == curator.user.username
+    assert event.metadata["reason"] == "seen in the news"
+
+
+@pytest.mark.parametrize("role", ["anon", "contributor"])
+def test_only_curators_write_directly(request, role, pair):
+    # given
+    client = request.getfixturevalue(role)
+    # when
+    response = _new_meeting(client, pair)
+    # then
+    assert response.status_code in (401, 403)
+    assert not Meeting.objects.exists()
+
+
+def test_revise_with_current_if_match_applies(curator, pair):
+    # given
+    meeting_id = _new_meeting(curator, pair).json()["id"]
+    etag = curator.get(f"/api/v1/meetings/{meeting_id}/")["ETag"]
+    # when
+    response = curator.patch(
+        f"/api/v1/meetings/{meeting_id}/", {"title": "Talks in Seoul", "reason": "typo"},
+        format="json", HTTP_IF_MATCH=etag,
+    )
+    # then
+    assert response.status_code == 200, response.content
+    assert response.json()["title"] == "Talks in Seoul"
+    assert response["ETag"] == '"2"'
+
+
+def test_stale_if_match_answers_412_with_current_version_and_changes_nothing(curator, pair):
+    # given: two curators read version 1; the first one saves
+    meeting_id = _new_meeting(curator, pair).json()["id"]
+    url = f"/api/v1/meetings/{meeting_id}/"
+    assert curator.patch(url, {"title": "First"}, format="json", HTTP_IF_MATCH='"1"').status_code == 200
+    before = Event.objects.count()
+    # when: the second saves against version 1
+    response = curator.patch(url, {"title": "Second"}, format="json", HTTP_IF_MATCH='"1"')
+    # then
+    assert response.status_code == 412
+    assert response.json()["current_version"] == 2
+    assert response["ETag"] == '"2"'
+    assert Event.objects.count() == before
+    assert Meeting.objects.get(pk=meeting_id).title == "First"
+
+
+def test_missing_if_match_answers_428(curator, pair):
+    meeting_id = _new_meeting(curator, pair).json()["id"]
+    response = curator.patch(f"/api/v1/meetings/{meeting_id}/", {"title": "x"}, format="json")
+    assert response.status_code == 428
+    assert Meeting.objects.get(pk=meeting_id).version == 1
+
+
+def test_invalid_input_answers_400_with_field_errors_and_stores_nothing(curator, pair):
+    # given
+    before = Event.objects.count()
+    # when: a bad date and a bad mode in one request
+    response = _new_meeting(curator, pair, date="2025-02-30", mode="telepathy")
+    # then
+    assert response.status_code == 400
+    body = response.json()
+    assert "date" in body and "mode" in body
+    assert Event.objects.count() == before
+    # and a bad revision leaves the meeting untouched
+    meeting_id = _new_meeting(curator, pair).json()["id"]
+    response = curator.patch(
+        f"/api/v1/meetings/{meeting_id}/", {"title": "ok", "date": "2025-13"}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert response.status_code == 400 and "date" in response.json()
+    assert Meeting.objects.get(pk=meeting_id).title == "Talks"
+
+
+def _alias_proposal(person_id):  # type: ignore[no-untyped-def]
+    return {
+        "kind": "new_alias",
+        "commands": [{"command": "person_alias_add", "args": {"person_id": str(person_id), "name": "Jo Hyeon"}}],
+        "summary": "Romanisation seen in Yonhap",
+        "reason": "spotted",
+    }
+
+
+def test_contributor_proposes_and_nothing_changes_until_review(contributor, pair):
+    # when
+    response = contributor.post("/api/v1/proposals/", _alias_proposal(pair[0]), format="json")
+    # then
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "pending" and body["created"] is True
+    proposal = Proposal.objects.get(pk=body["id"])
+    assert proposal.author_name == contributor.user.username
+    assert proposal.commands[0]["command"] == "person_alias_add"
+    assert not Event.objects.filter(stream_id=pair[0], type="AliasAdded").exists()
+
+
+def test_proposal_with_unknown_command_is_a_400(contributor, pair):
+    body = {"kind": "other", "commands": [{"command": "launch_rockets", "args": {}}]}
+    response = contributor.post("/api/v1/proposals/", body, format="json")
+    assert response.status_code == 400
+    assert "commands" in response.json()
+
+
+@pytest.mark.parametrize(("role", "post_status", "read_status"), [
+    ("anon", 401, 401),
+    ("contributor", 201, 403),
+    ("curator", 201, 200),
+])
+def test_proposal_permissions_by_role(request, pair, role, post_status, read_status):
+    # given
+    client = request.getfixturevalue(role)
+    # when
+    posted = client.post("/api/v1/proposals/", _alias_proposal(pair[0]), format="json")
+    listed = client.get("/api/v1/proposals/")
+    # then
+    assert posted.status_code == post_status
+    assert listed.status_code == read_status
+    if read_status == 200:
+        assert [p["kind"] for p in listed.json()["results"]] == ["new_alias"]
+
+
+def test_anonymous_reads_are_allowed(anon, pair):
+    assert anon.get("/api/v1/people/").status_code == 200
+    assert anon.get(f"/api/v1/people/{pair[0]}/").status_code == 200
