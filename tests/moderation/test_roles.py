@@ -87,3 +87,26 @@ def test_own_proposal_cannot_be_accepted_unless_the_setting_allows_it(curator, s
     outcome = proposal_accept(proposal_id=sub.proposal_id, user=curator, context=ctx(curator), expected_version=1)
     # then
     assert outcome.accepted and load(widget)[0]["name"] == "mine"
+
+
+def test_private_note_is_hidden_from_other_contributors(contributor, curator):
+    # given a contributor's proposal with a private note, and a second contributor
+    from tests.moderation.conftest import _user
+    from tracker.moderation.selectors import proposal_note_for
+
+    other = _user("olga", "contributor")
+    widget = new_widget(curator, name="old")
+    sub = proposal_submit(user=contributor, context=ctx(contributor), kind="other",
+                          commands=[change(widget, name="x")], note="my source is a friend at the ministry")
+    row = Proposal.objects.get(pk=sub.proposal_id)
+    # then
+    assert proposal_note_for(other, row) == ""
+    assert proposal_note_for(contributor, row) == proposal_note_for(curator, row) == "my source is a friend at the ministry"
+
+
+def test_robot_helpers_give_the_robot_and_its_context(robot):
+    from tracker.moderation.roles import robot_context, robot_user
+
+    assert robot_user() == robot
+    context = robot_context()
+    assert (context.actor_id, context.actor_kind, context.via) == (robot.pk, "robot", "suggestion")

@@ -20,6 +20,7 @@ def _proposed(state: dict, data: dict, stored: Any) -> dict:
         confidence=data["confidence"],
         dedupe_key=data["dedupe_key"],
         summary=data["summary"],
+        note=data.get("note", ""),
         status="pending",
         created_at=stored.recorded_at.isoformat(),
     )

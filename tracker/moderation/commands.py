@@ -151,6 +151,7 @@ def proposal_submit(
     confidence: float = 1.0,
     dedupe_key: str = "",
     summary: str = "",
+    note: str = "",
 ) -> Submitted:
     """Raise a proposal; with a dedupe key, a key already raised (even if rejected) appends nothing.
 
@@ -180,6 +181,7 @@ def proposal_submit(
         confidence=float(confidence),
         dedupe_key=dedupe_key,
         summary=summary,
+        note=note,
     )
     related = [uuid.UUID(t) for c in payload.commands for t, _ in command_targets(c)]
     if payload.evidence.get("article_id"):

@@ -19,6 +19,8 @@ class ChangeProposed(DomainEvent):
     confidence: float
     dedupe_key: str = ""
     summary: str = ""
+    # a private note from the author to the reviewers (not shown to other contributors)
+    note: str = ""
 
 
 @event("ProposalEdited")

@@ -44,6 +44,9 @@ class Proposal(ReadModel):
     article_id = models.UUIDField(null=True, blank=True, db_index=True, help_text="First evidence article.")
     dedupe_key = models.CharField(max_length=300, blank=True, db_index=True, help_text="Idempotency key.")
     summary = models.TextField(blank=True, help_text="One-line description for the queue.")
+    note = models.TextField(
+        blank=True, help_text="Private note from the author to reviewers; see selectors.proposal_note_for."
+    )
     commands = models.JSONField(default=list, help_text="[{command, args, target_stream_id, expected_version}].")
     problems = models.JSONField(
         default=dict, blank=True, help_text="Why it is stale or in conflict: targets, diffs, locked fields."

@@ -33,6 +33,7 @@ def _sync_proposal(stream_id: uuid.UUID, state: dict, events: list) -> None:
         article_id=_uuid(evidence[0].get("article_id")) if evidence else None,
         dedupe_key=state.get("dedupe_key", ""),
         summary=state.get("summary", ""),
+        note=state.get("note", ""),
         commands=state["commands"],
         problems=state.get("problems", {}),
         reviewer_id=state.get("reviewer_id"),

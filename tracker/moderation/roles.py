@@ -83,3 +83,22 @@ def can_review(user: Any, proposal: Any = None) -> bool:
 def is_own(user: Any, proposal: Any) -> bool:
     author_id = proposal.get("author_id") if isinstance(proposal, dict) else proposal.author_id
     return author_id is not None and author_id == user.pk
+
+
+def can_see_note(user: Any, proposal: Any) -> bool:
+    """The author's private note is for the author and reviewers, not other contributors."""
+    return _active(user) and (is_own(user, proposal) or can_review(user))
+
+
+def robot_user() -> Any:
+    """The robot account news ingestion proposes as (created by the roles migration)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=ROBOT_USERNAME)
+
+
+def robot_context(**extra: Any) -> Any:
+    """A context for the robot's proposals (via 'suggestion'); extra: source, correlation..."""
+    from tracker.eventstore.api import Context
+
+    return Context.for_user(robot_user(), via="suggestion", **extra)

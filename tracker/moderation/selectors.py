@@ -116,3 +116,10 @@ def proposal_pending_counts() -> dict[str, int]:
     """Pending proposals per kind (for the curators' admin home)."""
     rows = Proposal.objects.filter(status=Proposal.Status.PENDING).values("kind").annotate(n=Count("id"))
     return {r["kind"]: r["n"] for r in rows}
+
+
+def proposal_note_for(user: Any, proposal: Proposal) -> str:
+    """The proposal's private note as `user` may see it (empty for other contributors)."""
+    from .roles import can_see_note
+
+    return proposal.note if can_see_note(user, proposal) else ""
