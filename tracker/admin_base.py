@@ -150,7 +150,123 @@ class CommandForm(forms.ModelForm):
                 self.add_error(None, str(exc))
 
 
-class CommandAdmin(admin.ModelAdmin):
+class StreamHistoryMixin:
+    """A history page per object whose pk is a stream id: events, diffs, as-of and revert."""
+
+    revertible = True
+
+    # -- history, as of, revert -------------------------------------------------------------
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        stream_id = uuid.UUID(str(obj.pk))
+        if request.method == "POST":
+            return self._revert(request, obj, stream_id)
+        try:
+            entries = history(stream_id)
+        except StreamNotFound:
+            entries = []
+        as_of = None
+        as_of_param = request.GET.get("as_of")
+        if as_of_param and as_of_param.isdigit():
+            try:
+                state, version = load(stream_id, as_of_position=int(as_of_param))
+                as_of = {
+                    "position": int(as_of_param),
+                    "version": version,
+                    "rows": [(k, show_value(v)) for k, v in sorted(state.items())],
+                }
+            except StreamNotFound:
+                messages.warning(request, "The object did not exist yet at that point.")
+        current_version = max((e.event.version for e in entries if not e.related), default=0)
+        rows = [
+            {
+                "position": e.event.position,
+                "version": e.event.version,
+                "type": e.event.type,
+                "recorded_at": e.event.recorded_at,
+                "actor": e.event.metadata.get("actor_name", ""),
+                "actor_kind": e.event.metadata.get("actor_kind", ""),
+                "via": e.event.metadata.get("via", ""),
+                "reason": e.event.metadata.get("reason", ""),
+                "related": e.related,
+                "stream_type": e.event.stream_type,
+                "changes": [(k, show_value(a), show_value(b)) for k, (a, b) in e.changes.items()],
+                "can_revert": not e.related and e.event.version < current_version,
+            }
+            for e in entries
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {obj}",
+            "subtitle": None,
+            "object": obj,
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "entries": rows,
+            "as_of": as_of,
+            "current_version": current_version,
+            "can_revert": self.revertible and self.has_change_permission(request, obj),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/tracker/history.html", context)
+
+    def _revert(self, request: HttpRequest, obj: Any, stream_id: uuid.UUID) -> HttpResponse:
+        if not (self.revertible and self.has_change_permission(request, obj)):
+            raise PermissionDenied
+        url = reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_history",
+            args=[obj.pk],
+        )
+        reason = request.POST.get("reason", "").strip()
+        try:
+            to_version = int(request.POST["to_version"])
+            expected = int(request.POST["expected_version"])
+        except (KeyError, ValueError):
+            messages.error(request, "A revert needs a version to go back to.")
+            return HttpResponseRedirect(url)
+        try:
+            appended = stream_revert(
+                stream_id=stream_id,
+                to_version=to_version,
+                expected_version=expected,
+                context=admin_context(request, reason=reason),
+            )
+        except ConcurrencyConflict as exc:
+            messages.error(
+                request,
+                f"Not reverted: the record changed since you opened the history "
+                f"(version {exc.expected} → {exc.current}). Review the new events and try again.",
+            )
+        except EventStoreError as exc:
+            errors = getattr(exc, "errors", {}) or {}
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()) or str(exc)
+            messages.error(request, f"Not reverted: {detail}")
+        else:
+            if appended:
+                messages.success(
+                    request, f"Reverted to version {to_version}: appended a compensating event."
+                )
+            else:
+                messages.info(request, f"Nothing to revert: the fields already match version {to_version}.")
+        return HttpResponseRedirect(url)
+
+    @admin.display(description="history")
+    def history_link(self, obj: Any) -> str:
+        url = reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_history",
+            args=[obj.pk],
+        )
+        return format_html('<a href="{}">history</a>', url)
+
+
+
+
+class CommandAdmin(StreamHistoryMixin, admin.ModelAdmin):
     """Admin for a read model: forms call commands, no delete, a history page per object.
 
     Subclasses implement `run_create(request, data, context)` returning the new stream id
@@ -223,115 +339,6 @@ class CommandAdmin(admin.ModelAdmin):
     def response_change(self, request: HttpRequest, obj: Any):
         obj = self.model._default_manager.get(pk=obj.pk)
         return super().response_change(request, obj)
-
-    # -- history, as of, revert -------------------------------------------------------------
-    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
-        obj = self.get_object(request, object_id)
-        if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_view_or_change_permission(request, obj):
-            raise PermissionDenied
-        stream_id = uuid.UUID(str(obj.pk))
-        if request.method == "POST":
-            return self._revert(request, obj, stream_id)
-        try:
-            entries = history(stream_id)
-        except StreamNotFound:
-            entries = []
-        as_of = None
-        as_of_param = request.GET.get("as_of")
-        if as_of_param and as_of_param.isdigit():
-            try:
-                state, version = load(stream_id, as_of_position=int(as_of_param))
-                as_of = {
-                    "position": int(as_of_param),
-                    "version": version,
-                    "rows": [(k, show_value(v)) for k, v in sorted(state.items())],
-                }
-            except StreamNotFound:
-                messages.warning(request, "The object did not exist yet at that point.")
-        current_version = max((e.event.version for e in entries if not e.related), default=0)
-        rows = [
-            {
-                "position": e.event.position,
-                "version": e.event.version,
-                "type": e.event.type,
-                "recorded_at": e.event.recorded_at,
-                "actor": e.event.metadata.get("actor_name", ""),
-                "actor_kind": e.event.metadata.get("actor_kind", ""),
-                "via": e.event.metadata.get("via", ""),
-                "reason": e.event.metadata.get("reason", ""),
-                "related": e.related,
-                "stream_type": e.event.stream_type,
-                "changes": [(k, show_value(a), show_value(b)) for k, (a, b) in e.changes.items()],
-                "can_revert": not e.related and e.event.version < current_version,
-            }
-            for e in entries
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"History: {obj}",
-            "subtitle": None,
-            "object": obj,
-            "opts": self.opts,
-            "app_label": self.opts.app_label,
-            "entries": rows,
-            "as_of": as_of,
-            "current_version": current_version,
-            "can_revert": self.has_change_permission(request, obj),
-            **(extra_context or {}),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/tracker/history.html", context)
-
-    def _revert(self, request: HttpRequest, obj: Any, stream_id: uuid.UUID) -> HttpResponse:
-        if not self.has_change_permission(request, obj):
-            raise PermissionDenied
-        url = reverse(
-            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_history",
-            args=[obj.pk],
-        )
-        reason = request.POST.get("reason", "").strip()
-        try:
-            to_version = int(request.POST["to_version"])
-            expected = int(request.POST["expected_version"])
-        except (KeyError, ValueError):
-            messages.error(request, "A revert needs a version to go back to.")
-            return HttpResponseRedirect(url)
-        try:
-            appended = stream_revert(
-                stream_id=stream_id,
-                to_version=to_version,
-                expected_version=expected,
-                context=admin_context(request, reason=reason),
-            )
-        except ConcurrencyConflict as exc:
-            messages.error(
-                request,
-                f"Not reverted: the record changed since you opened the history "
-                f"(version {exc.expected} → {exc.current}). Review the new events and try again.",
-            )
-        except EventStoreError as exc:
-            errors = getattr(exc, "errors", {}) or {}
-            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()) or str(exc)
-            messages.error(request, f"Not reverted: {detail}")
-        else:
-            if appended:
-                messages.success(
-                    request, f"Reverted to version {to_version}: appended a compensating event."
-                )
-            else:
-                messages.info(request, f"Nothing to revert: the fields already match version {to_version}.")
-        return HttpResponseRedirect(url)
-
-    @admin.display(description="history")
-    def history_link(self, obj: Any) -> str:
-        url = reverse(
-            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_history",
-            args=[obj.pk],
-        )
-        return format_html('<a href="{}">history</a>', url)
-
 
 class ReadOnlyInline(admin.TabularInline):
     """An inline showing projected child rows; changed only through the parent's commands."""
