@@ -251,7 +251,7 @@ def meeting_record(
     participants: Iterable[dict],
     context: Context,
     expected_version: int = 0,
-    meeting_id: uuid.UUID | None = None,
+    meeting_id: uuid.UUID | str | None = None,
     **fields: Any,
 ) -> Meeting:
     """Record a meeting between at least two participants (person ids and/or raw names)."""
@@ -270,8 +270,11 @@ def meeting_record(
         errors.add("participants", f"A meeting needs at least {MIN_PARTICIPANTS} participants.")
     if expected_version != 0:
         errors.add("expected_version", "A new meeting starts at version 0.")
+    stream_id = _as_uuid(meeting_id) if meeting_id else uuid.uuid4()
+    if stream_id is None:
+        errors.add("meeting_id", f"{meeting_id!r} is not a valid id.")
     errors.raise_if_any("the meeting was not recorded")
-    stream_id = meeting_id or uuid.uuid4()
+    assert stream_id is not None
     append(
         stream_type=MEETING,
         stream_id=stream_id,
