@@ -90,11 +90,11 @@ def ingest_url_task(url: str, published: str | None = None, feed_id: str | None 
 
 @shared_task(name="meetings.suggest_from_article", acks_late=True)
 def suggest_from_article_task(article_id: str) -> int:
-    """Raise proposals for what an article reports; returns how many were raised or updated."""
+    """Raise proposals for what an article reports; returns how many meeting mentions it had."""
     from meetings.ingest.suggestions import article_suggest
     from meetings.models import SourceArticle
 
     if not SourceArticle.objects.filter(pk=article_id).exists():
         log.info("article %s is gone; nothing to suggest", article_id)
         return 0
-    return article_suggest(article_id=uuid.UUID(article_id))
+    return len(article_suggest(article_id=uuid.UUID(article_id)))

@@ -1,0 +1,292 @@
+"""From a stored article to proposals in the moderation queue.
+
+The pure pipeline (meetings/suggest) finds persons and meeting mentions; this module adds
+what only the database knows: which persons are on record (the gazetteer and the tenure
+lookup for title-only mentions), which meetings are already on record or already proposed
+(a mention of one becomes a "cite this article" proposal, or more evidence on the pending
+proposal, not a new meeting), and which pairs a curator said are not the same.
+
+Every proposal has a dedupe key derived from the article and what it proposes, so running
+this twice for one article (a retried task, a re-ingested page) raises nothing new, and a
+rejected proposal is never raised again.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections import defaultdict
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max
+
+from meetings.models import Meeting, Participation, SourceArticle
+from meetings.suggest.names import Gazetteer, tenure_title_resolver
+from meetings.suggest.pipeline import ArticleExtraction, extract, meeting_record
+from meetings.suggest.scoring import same_meeting
+from people.models import Person, Tenure
+from people.names import normalize_name
+from tracker.eventstore.api import Context, content_get
+from tracker.eventstore.models import StreamState
+from tracker.moderation.commands import proposal_attach_evidence, proposal_submit
+from tracker.moderation.models import Proposal
+from tracker.moderation.roles import ROBOT_USERNAME
+from tracker.moderation.selectors import pair_is_distinct
+
+log = logging.getLogger(__name__)
+
+SUGGESTION_NS = uuid.UUID("8b1d2c3e-4f50-4a6b-9c7d-0e1f2a3b4c5d")
+LINK_THRESHOLD = 0.5
+MEETING_KINDS = {"talks", "summit", "courtesy_call", "strategic_dialogue", "phone_call"}
+PEOPLE_STREAMS = ("person", "post", "organization")
+
+
+# --- what the database knows about people, cached per worker process --------------------
+
+
+@dataclasses.dataclass
+class KnownPeople:
+    version: int
+    gazetteer: Gazetteer
+    resolver: object
+    ids_by_key: dict[str, uuid.UUID | None]  # normalised canonical name -> person id (None if ambiguous)
+
+
+_cache: KnownPeople | None = None
+
+
+def _people_version() -> int:
+    """Last log position that changed a person, post or organization (the cache key)."""
+    return StreamState.objects.filter(stream_type__in=PEOPLE_STREAMS).aggregate(p=Max("last_position"))["p"] or 0
+
+
+def known_people() -> KnownPeople:
+    """Persons on record in the people.json layout, as a gazetteer (rebuilt when people change)."""
+    global _cache
+    version = _people_version()
+    if _cache is not None and _cache.version == version:
+        return _cache
+    persons = Person.objects.filter(merged_into__isnull=True).prefetch_related("aliases")
+    tenures: dict[uuid.UUID, list[dict]] = defaultdict(list)
+    for t in Tenure.objects.select_related("post__organization"):
+        tenures[t.person_id].append(
+            {"title": t.post.title, "organization": t.post.organization.name,
+             "start": t.start or None, "end": t.end or None}
+        )
+    records, ids_by_key = [], {}
+    for p in persons:
+        records.append(
+            {"name": p.name, "aliases": [a.name for a in p.aliases.all()], "country": p.country,
+             "positions": tenures.get(p.id, [])}
+        )
+        key = normalize_name(p.name)
+        ids_by_key[key] = None if key in ids_by_key else p.id  # two persons, one name: ambiguous
+    _cache = KnownPeople(version, Gazetteer(records), tenure_title_resolver(records), ids_by_key)
+    return _cache
+
+
+# --- matching against the record and the queue --------------------------------------------
+
+
+def _participant_keys(participants: list[dict]) -> list[str]:
+    return sorted({p["person_id"] if p.get("person_id") else "name:" + normalize_name(p["name"]) for p in participants})
+
+
+def _record_matches(mention: dict, keys: list[str], proposed_id: uuid.UUID) -> tuple[Meeting, float] | None:
+    """The meeting on record that this mention most likely reports, if any."""
+    ids = [k for k in keys if not k.startswith("name:")]
+    names = [k[5:] for k in keys if k.startswith("name:")]
+    live = Participation.objects.filter(meeting__merged_into__isnull=True, meeting__retracted=False)
+    if len(ids) >= 2:
+        # at least two of the same persons on record: the cheap, indexed case
+        candidate_ids = set(
+            live.filter(person_id__in=ids).values("meeting_id")
+            .annotate(n=Count("person_id", distinct=True)).filter(n__gte=2)
+            .values_list("meeting_id", flat=True)
+        )
+    elif ids:
+        candidate_ids = set(live.filter(person_id__in=ids).values_list("meeting_id", flat=True))
+    else:
+        candidate_ids = {
+            p.meeting_id for p in live.filter(person__isnull=True) if normalize_name(p.name) in names
+        }
+    best: tuple[Meeting, float] | None = None
+    for meeting in Meeting.objects.filter(pk__in=candidate_ids).prefetch_related("participants"):
+        theirs = {"participants": _participant_keys(
+            [{"person_id": str(p.person_id) if p.person_id else None, "name": p.name} for p in meeting.participants.all()]
+        ), "date": meeting.date or None, "status": meeting.status, "mode": meeting.mode}
+        score = same_meeting({**mention, "participants": keys}, theirs)
+        if score >= LINK_THRESHOLD and (best is None or score > best[1]) and not pair_is_distinct(meeting.id, proposed_id):
+            best = (meeting, score)
+    return best
+
+
+def _pending_match(mention: dict, keys: list[str], article_id: uuid.UUID) -> Proposal | None:
+    """A pending new-meeting proposal (from another article) for the same meeting, if any."""
+    best, best_score = None, LINK_THRESHOLD
+    for proposal in Proposal.objects.filter(kind=Proposal.Kind.NEW_MEETING, status=Proposal.Status.PENDING).exclude(
+        article_id=article_id
+    ):
+        args = proposal.commands[0]["args"] if proposal.commands else {}
+        theirs = {"participants": _participant_keys(args.get("participants", [])), "date": args.get("date"),
+                  "status": args.get("status"), "mode": args.get("mode")}
+        score = same_meeting({**mention, "participants": keys}, theirs)
+        if score >= best_score:
+            best, best_score = proposal, score
+    return best
+
+
+# --- proposals ----------------------------------------------------------------------------
+
+
+def _robot() -> tuple[object, Context]:
+    robot = get_user_model().objects.get(username=ROBOT_USERNAME)
+    return robot, Context.for_user(robot, via="suggestion", reason="suggested from a news article")
+
+
+def _evidence(article_id: uuid.UUID, items: list[dict]) -> dict:
+    return {"article_id": str(article_id), "sentences": [
+        {"text": e["text"], "start": e["start"], "end": e["end"]} for e in items
+    ]}
+
+
+def _meeting_args(m: dict, participants: list[dict], meeting_id: uuid.UUID) -> dict:
+    kind = m.get("kind") if m.get("kind") in MEETING_KINDS else ("other" if m.get("kind") else "")
+    args = {
+        "meeting_id": str(meeting_id),
+        "participants": participants,
+        "date": m.get("date") or "",
+        "location_name": m.get("location") or "",
+        "mode": m.get("mode") or "in_person",
+        "status": m.get("status") or "held",
+        "kind": kind,
+        "topics": list(m.get("topics") or []),
+        "occasion": m.get("occasion") or "",
+        "title": " – ".join(p["name"] for p in participants[:3]),
+    }
+    return {k: v for k, v in args.items() if v not in ("", [], None) or k in ("participants", "meeting_id")}
+
+
+def _propose_meeting(article: SourceArticle, m: dict, known: KnownPeople, robot, ctx) -> tuple[str, uuid.UUID | None]:
+    """Raise the right proposal for one meeting mention; return (what happened, meeting or proposal id)."""
+    participants = []
+    for name in m["participants"]:
+        person_id = known.ids_by_key.get(normalize_name(name))
+        participants.append({"person_id": str(person_id), "name": name} if person_id else {"name": name})
+    keys = _participant_keys(participants)
+    proposed_id = uuid.uuid5(SUGGESTION_NS, f"meeting:{article.id}:{'|'.join(keys)}")
+    evidence = _evidence(article.id, m.get("evidence", []))
+    confidence = float(m.get("confidence", 0.5))
+    on_record = _record_matches(m, keys, proposed_id)
+    if on_record:
+        meeting, score = on_record
+        commands = [{"command": "meeting_cite_article", "args": {
+            "meeting_id": str(meeting.id), "article_id": str(article.id), "evidence": evidence["sentences"]}}]
+        if m.get("date") and len(m["date"]) > len(meeting.date or ""):
+            # the article dates the meeting more precisely than the record does
+            commands.append({"command": "meeting_revise", "args": {
+                "meeting_id": str(meeting.id), "changes": {"date": m["date"]}}})
+        if meeting.status == Meeting.Status.PLANNED and m.get("status") == "held":
+            commands.append({"command": "meeting_status_change", "args": {
+                "meeting_id": str(meeting.id), "status": "held", "source": article.url or f"article {article.id}"}})
+        proposal_submit(
+            user=robot, context=ctx, kind=Proposal.Kind.CITE_ARTICLE, commands=commands, evidence=evidence,
+            confidence=round(min(confidence, score), 3), dedupe_key=f"cite:{article.id}:{meeting.id}",
+            summary=f"{article.title or 'Article'} reports {meeting}",
+        )
+        return "cite", meeting.id
+    pending = _pending_match(m, keys, article.id)
+    if pending:
+        proposal_attach_evidence(
+            proposal_id=pending.id, user=robot, context=ctx, expected_version=pending.version, evidence=evidence
+        )
+        return "attach", pending.id
+    commands = [
+        {"command": "meeting_record", "args": _meeting_args(m, participants, proposed_id)},
+        {"command": "meeting_cite_article", "args": {
+            "meeting_id": str(proposed_id), "article_id": str(article.id), "evidence": evidence["sentences"]}},
+    ]
+    proposal_submit(
+        user=robot, context=ctx, kind=Proposal.Kind.NEW_MEETING, commands=commands, evidence=evidence,
+        confidence=round(confidence, 3), dedupe_key=f"meeting:{article.id}:{'|'.join(keys)}",
+        summary=f"{' and '.join(p['name'] for p in participants)}: {m.get('status', 'held')} "
+                f"{m.get('date') or 'undated'}",
+    )
+    return "new", proposed_id
+
+
+def _propose_people(article: SourceArticle, extraction: ArticleExtraction, robot, ctx) -> int:
+    """New-person proposals (a titled name not on record) and alias suggestions."""
+    count = 0
+    for person in extraction.persons:
+        if person.known or not person.title:
+            continue
+        key = normalize_name(person.name)
+        evidence = _evidence(article.id, person.mentions[:2])
+        summary = f"New official: {person.name}, {person.title}" + (f" ({person.organization})" if person.organization else "")
+        proposal_submit(
+            user=robot, context=ctx, kind=Proposal.Kind.NEW_PERSON,
+            commands=[{"command": "person_register", "args": {
+                "person_id": str(uuid.uuid5(SUGGESTION_NS, f"person:{key}")), "name": person.name,
+                "country": person.country or ""}}],
+            evidence=evidence, confidence=0.6, dedupe_key=f"person:{key}", summary=summary,
+        )
+        count += 1
+    for suggestion in extraction.alias_suggestions:
+        target = Person.objects.filter(name=suggestion.get("person"), merged_into__isnull=True).first()
+        if target is None:
+            continue
+        alias = suggestion["name"]
+        proposal_submit(
+            user=robot, context=ctx, kind=Proposal.Kind.NEW_ALIAS,
+            commands=[{"command": "person_alias_add", "args": {
+                "person_id": str(target.id), "name": alias, "kind": "variant", "source": article.url}}],
+            evidence={"article_id": str(article.id), "sentences": []},
+            confidence=float(suggestion.get("score", 0.5)) * 0.8,
+            dedupe_key=f"alias:{target.id}:{normalize_name(alias)}",
+            summary=f"Is {alias!r} the same person as {target.name}?",
+        )
+        count += 1
+    return count
+
+
+def article_extract(article: SourceArticle) -> ArticleExtraction | None:
+    """Run the pipeline over a stored article (None if its text was taken down)."""
+    text = content_get(article.content_hash) if article.content_hash else None
+    if not text:
+        return None
+    known = known_people()
+    return extract(text, published=article.published_date or None, known_people=known.gazetteer,
+                   title_resolver=known.resolver)
+
+
+@dataclasses.dataclass
+class MentionOutcome:
+    """What one meeting mention became: a new-meeting proposal, a citation of a record, or
+    more evidence on a pending proposal; `meeting_id` is the record it ends on when accepted."""
+
+    mention: dict
+    action: str  # "new", "cite" or "attach"
+    meeting_id: uuid.UUID | None
+
+
+def article_suggest(*, article_id: uuid.UUID) -> list[MentionOutcome]:
+    """Raise proposals for everything the article reports (idempotent per article)."""
+    article = SourceArticle.objects.get(pk=article_id)
+    extraction = article_extract(article)
+    if extraction is None:
+        log.info("article %s has no text (taken down?); nothing to suggest", article_id)
+        return []
+    robot, ctx = _robot()
+    ctx = dataclasses.replace(ctx, source={"article_id": str(article.id), "url": article.url})
+    _propose_people(article, extraction, robot, ctx)
+    known = known_people()
+    outcomes = []
+    for mention in extraction.meetings:
+        record = meeting_record(mention)
+        action, target = _propose_meeting(article, record, known, robot, ctx)
+        if action == "attach":
+            proposal = Proposal.objects.get(pk=target)
+            target = uuid.UUID(proposal.commands[0]["args"]["meeting_id"])
+        outcomes.append(MentionOutcome(record, action, target))
+    return outcomes
