@@ -229,3 +229,17 @@ def test_rebuild_equals_live_after_a_moderation_flow(robot, contributor, curator
     # when / then
     problems, stats, _ = rebuild.check()
     assert problems == [] and stats.events > 10
+
+
+def test_python_values_in_args_are_stored_as_json_and_bad_ids_refused(contributor, curator):
+    # given a caller passing a UUID object (as the news pipeline would)
+    widget = new_widget(curator, name="n")
+    sub = proposal_submit(user=contributor, context=ctx(contributor), kind="other",
+                          commands=[{"command": "modtest_widget_change", "args": {"widget_id": widget, "fields": {"size": "S"}}}])
+    # then the proposal holds the id as a string and knows its target
+    assert Proposal.objects.get(pk=sub.proposal_id).commands[0]["target_stream_id"] == str(widget)
+    # and a malformed id is a field error, not a crash
+    with pytest.raises(CommandError) as err:
+        proposal_submit(user=contributor, context=ctx(contributor), kind="other",
+                        commands=[{"command": "modtest_widget_change", "args": {"widget_id": "nope", "fields": {}}}])
+    assert "commands" in err.value.errors

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import uuid
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from tracker.eventstore.api import (
@@ -83,6 +85,13 @@ def _check_actor(user: Any, context: Context) -> None:
         raise CommandError("the context is not the acting user's", {"context": ["actor mismatch"]})
 
 
+def _stream_uuid(value: Any, index: int) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise CommandError("invalid id", {"commands": [f"#{index}: {value!r} is not a valid id"]}) from None
+
+
 def _normalise_commands(commands: list[dict]) -> list[dict]:
     """Validate proposed commands against the registry; fill each target from its args."""
     if not commands:
@@ -99,21 +108,22 @@ def _normalise_commands(commands: list[dict]) -> list[dict]:
             ) from None
         args = item.get("args", {})
         if not isinstance(args, dict):
-            errors.append(f"#{i}: args must be an object")
-        if isinstance(args, dict):
-            args = copy.deepcopy(args)
-            if spec.creates and isinstance(spec.target, str) and not args.get(spec.target):
-                # The new record's id is chosen now, so later commands and reviewers can name it.
-                args[spec.target] = str(uuid.uuid4())
-            for target_arg, version_arg in spec.version_args.items():
-                if args.get(target_arg) and args.get(version_arg) is None:
-                    args[version_arg] = current_version(uuid.UUID(str(args[target_arg])))
-        target = item.get("target_stream_id") or spec.target_of(args if isinstance(args, dict) else {})
+            raise CommandError("invalid proposed commands", {"commands": [f"#{i}: args must be an object"]})
+        # Events hold JSON only: UUIDs, dates and decimals from Python callers become strings.
+        args = json.loads(json.dumps(args, cls=DjangoJSONEncoder))
+        if spec.creates and isinstance(spec.target, str) and not args.get(spec.target):
+            # The new record's id is chosen now, so later commands and reviewers can name it.
+            args[spec.target] = str(uuid.uuid4())
+        for target_arg, version_arg in spec.version_args.items():
+            if args.get(target_arg) and args.get(version_arg) is None:
+                args[version_arg] = current_version(_stream_uuid(args[target_arg], i))
+        raw_target = item.get("target_stream_id") or spec.target_of_raw(args)
+        target = _stream_uuid(raw_target, i) if raw_target else None
         expected = item.get("expected_version")
         if expected is None and isinstance(spec.target, str) and spec.target in spec.version_args:
             expected = args.get(spec.version_args[spec.target])
         if expected is None:
-            expected = 0 if spec.creates or target is None else current_version(uuid.UUID(str(target)))
+            expected = 0 if spec.creates or target is None else current_version(target)
         if not isinstance(expected, int) or expected < 0:
             errors.append(f"#{i}: expected_version must be a non-negative integer")
         if errors:
@@ -164,6 +174,8 @@ def proposal_submit(
         raise PermissionDenied(f"{user} may not propose changes")
     if kind not in Proposal.Kind.values:
         raise CommandError(f"unknown kind {kind!r}", {"kind": [f"must be one of {Proposal.Kind.values}"]})
+    if len(dedupe_key) > 300:
+        raise CommandError("dedupe key too long", {"dedupe_key": ["At most 300 characters."]})
     if not 0.0 <= float(confidence) <= 1.0:
         raise CommandError("confidence out of range", {"confidence": ["must be between 0 and 1"]})
     proposal_id = proposal_id_for(dedupe_key) if dedupe_key else uuid.uuid4()

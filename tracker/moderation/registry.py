@@ -7,7 +7,6 @@ stream they touch, so a proposal can be checked for staleness before it is appli
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -33,12 +32,11 @@ class CommandSpec:
     # e.g. {"loser_id": "loser_expected_version", "winner_id": "winner_expected_version"}
     version_args: dict[str, str] = dataclasses.field(default_factory=dict)
 
-    def target_of(self, args: dict) -> uuid.UUID | None:
-        """The id of the stream these args would touch, if it can be told from them."""
+    def target_of_raw(self, args: dict) -> Any:
+        """The target id as the args give it (not validated), if they name one."""
         if self.target is None:
             return None
-        value = self.target(args) if callable(self.target) else args.get(self.target)
-        return uuid.UUID(str(value)) if value else None
+        return self.target(args) if callable(self.target) else args.get(self.target)
 
 
 COMMANDS: dict[str, CommandSpec] = {}
