@@ -335,3 +335,19 @@ def test_make_run_serves_the_admin_with_the_demo_data_and_a_worker_and_stops_on_
         if scratch_db:
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{scratch_db}" WITH (FORCE)')
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    import re
+
+    # given the variables tracker/settings.py reads through django-environ
+    source = (ROOT / "tracker" / "settings.py").read_text()
+    read = set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
+    assert {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "DJANGO_DEBUG"} <= read
+
+    # when .env.example is read
+    example = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", example, flags=re.M))
+
+    # then each of them is listed there
+    assert read - listed == set()
