@@ -165,18 +165,31 @@ _AFTER_OK = {
 _BEFORE_OK = re.compile(
     r"(?:\b(?:met|meet|meets|meeting|meetings|talks|held|hold|holds|summit|session|conference|dialogue|"
     r"discussions|consultations|visit|visiting|hosted|together|call|took\s+place|take\s+place|place|"
-    r"again|also|later|earlier|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\d{1,2}|"
+    r"again|also|later|earlier|yesterday|today|morning|afternoon|evening|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\d{1,2}|"
     r"counterpart|counterparts)|[,)]|[A-Z][\w'’-]*)\s*$"
 )
 _CITY = re.compile(r"\bin\s+(?P<loc>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})(?P<dc>,?\s*D\.?C\.?)?")
 _CITY_OF = re.compile(r"\b(?:city|capital|town|island|province|port)\s+of\s+(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)")
 _VENUE = re.compile(r"\bat\s+the\s+(?P<loc>(?:[A-Z][\w'’.-]*\s?){1,5})")
 _OCCASION = re.compile(
-    r"\b(?:on\s+the\s+(?:sidelines|margins)\s+of|on\s+the\s+occasion\s+of|during|at|on\s+the\s+eve\s+of)\s+"
-    r"(?:the\s+|a\s+|an\s+|his\s+|her\s+|their\s+)?(?P<occ>[^,;.()]*?(?:summit|Summit|forum|Forum|conference|Conference|"
-    r"[Mm]eeting|[Ss]ession|[Aa]ssembly|[Dd]ialogue|visit|trip|tour|[Gg]ames|[Ee]xpo|G7|G20|G-20|APEC|ASEAN|NATO)"
-    r"(?:\s+\([A-Z]+\))?(?:\s+(?:in|of)\s+[A-Z][\w-]+)?)"
+    r"\b(?:on\s+the\s+(?:sidelines|margins)\s+of|on\s+the\s+occasion\s+of|during|on\s+the\s+eve\s+of)\s+"
+    r"(?:the\s+|a\s+|an\s+|his\s+|her\s+|their\s+)?(?P<occ>[^,;.()]+?)"
+    r"(?=\s+(?:in|on|at|to|where|which|when|last|this|earlier|next|that|amid|after|before)\b|\s*[,;(]|\.(?:\s|$)|$)"
 )
+_OCCASION_WORD = re.compile(
+    r"[Ss]ummit|[Ff]orum|[Cc]onference|[Mm]eeting|[Ss]ession|[Aa]ssembly|[Dd]ialogue|[Gg]ames|[Ee]xpo|"
+    r"G7|G20|G-20|APEC|ASEAN|NATO|BRICS|\b[A-Z][a-z]+\s+[A-Z]"
+)
+_MODE_PHONE = re.compile(r"\b(?:by|via|over\s+the|on\s+the)\s+(?:tele)?phone\b|\b(?:tele)?phone\s+(?:call|talks|conversation)", re.I)
+_MODE_VIDEO = re.compile(r"\b(?:by|via|over)\s+video\b|\bvideo\s*(?:link|conference|call)|\bvideoconferenc|\bvirtual(?:ly)?\b", re.I)
+
+
+def find_occasion(text: str, lo: int, hi: int) -> str | None:
+    for m in _OCCASION.finditer(text, lo, hi):
+        occ = m.group("occ").strip()
+        if _OCCASION_WORD.search(occ) and len(occ) <= 90:
+            return occ
+    return None
 
 
 def _strip_loc(loc: str) -> str:
@@ -365,9 +378,12 @@ def extract_meetings(
                 d = min(dates, key=lambda d: abs(s_lo + d.start - h.start))
                 mm.date, mm.precision = d.value, d.precision
             mm.location, mm.location_level = find_location(text, s_lo, s_hi, h.start)
-            occ = _OCCASION.search(text, sent.start, sent.end)
-            if occ:
-                mm.occasion = occ.group("occ").strip()
+            mm.occasion = find_occasion(text, sent.start, sent.end)
+            if mm.mode == "in_person":
+                if _MODE_VIDEO.search(clause):
+                    mm.mode, mm.kind = "video", "video_conference"
+                elif _MODE_PHONE.search(clause):
+                    mm.mode, mm.kind = "phone", "phone_call"
             mm.topics = topics_of(sent.text)
             mm.evidence = [Evidence(sent.start, sent.end, sent.text)]
             mm.sentence_ids = {si}
@@ -420,9 +436,7 @@ def _fill(mm: MeetingMention, text: str, lo: int, hi: int, base, sent: Sentence,
         mm.location, mm.location_level = loc, level
         mm.signals["location_from_context"] = True
     if mm.occasion is None:
-        occ = _OCCASION.search(text, sent.start, sent.end)
-        if occ:
-            mm.occasion = occ.group("occ").strip()
+        mm.occasion = find_occasion(text, sent.start, sent.end)
     if followup:
         mm.signals["followup"] = True
     if True:
@@ -492,6 +506,8 @@ def confidence(m: MeetingMention) -> float:
         score += 0.06
     if "title_only" in hows:
         score -= 0.15
+    if "surname" in hows:
+        score -= 0.08
     if "pronoun" in hows:
         score -= 0.15
     if hows & {"appositive", "counterpart", "title"}:

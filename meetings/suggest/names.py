@@ -127,6 +127,9 @@ NATIONALITIES = {
     "australian": "AU", "canadian": "CA", "ukrainian": "UA", "taiwanese": "TW",
     "vietnamese": "VN", "philippine": "PH", "italian": "IT", "spanish": "ES", "mexican": "MX",
 }
+_NAT_TOKENS = {"us", "u", "s", "american", "korean", "japanese", "chinese", "russian", "british",
+               "french", "german", "indian", "australian", "canadian", "ukrainian", "taiwanese",
+               "vietnamese", "philippine", "italian", "spanish", "mexican", "south", "north", "uk"}
 _NAT_RE = re.compile(
     r"\b(" + "|".join(sorted((re.escape(k) for k in NATIONALITIES), key=len, reverse=True)) + r")\s+$",
     re.I,
@@ -177,6 +180,18 @@ class Gazetteer:
                     self.index.setdefault(key, name)
                     self.max_tokens = max(self.max_tokens, len(re.findall(r"[^\W\d_]+", surface)) + 1)
 
+    def by_surname(self, token: str) -> str | None:
+        """The one known person whose last name part is `token` (western order), if unique."""
+        if not hasattr(self, "_surnames"):
+            index: dict[str, set[str]] = {}
+            for key, p in self.persons.items():
+                parts = p.parts
+                if len(parts) >= 2 and len(parts[-1]) >= 4:
+                    index.setdefault(parts[-1], set()).add(key)
+            self._surnames = index
+        keys = self._surnames.get(normalize_name(token), set())
+        return next(iter(keys)) if len(keys) == 1 else None
+
     def lookup(self, name: str) -> str | None:
         return self.index.get(normalize_name(name))
 
@@ -226,8 +241,8 @@ def _country_before(text: str, pos: int) -> str | None:
     return NATIONALITIES[m.group(1).lower()] if m else None
 
 
-def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple[int, int, str, str, str | None]]:
-    """Unknown names introduced by a title: (start, end, name, how, title text)."""
+def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple]:
+    """Unknown names introduced by a title: (start, end, name, how, title text, country)."""
     found = []
     n = len(toks)
     i = 0
@@ -262,10 +277,22 @@ def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple[int, in
             seg = seg[-2:]
         if len(seg) >= 2 and seg[0].start >= start:
             s = head_at
-            while s > 0 and _joined_loose(text, toks[s - 1], toks[s]) and toks[s - 1].text.lower() in _TITLE_MODIFIERS:
-                s -= 1
+            nat_words: list[str] = []
+            while s > 0 and _joined_loose(text, toks[s - 1], toks[s]):
+                w = toks[s - 1].text.lower()
+                if w in _TITLE_MODIFIERS:
+                    s -= 1
+                elif w in _NAT_TOKENS:
+                    nat_words.insert(0, toks[s - 1].text)
+                    s -= 1
+                else:
+                    break
             title = text[toks[s].start:seg[0].start].strip(" ,")
-            found.append((seg[0].start, seg[-1].end, text[seg[0].start:seg[-1].end], "title", title))
+            for nat in nat_words:
+                title = re.sub(r"(?<![\w.])" + re.escape(nat) + r"\.?\s+", "", title, count=1)
+            nat = " ".join(nat_words).lower().replace("u s", "u.s.")
+            country = NATIONALITIES.get(nat) or _country_before(text, toks[s].start)
+            found.append((seg[0].start, seg[-1].end, text[seg[0].start:seg[-1].end], "title", title, country))
             i = toks.index(seg[-1]) + 1
             continue
         i += 1
@@ -286,7 +313,7 @@ def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple[int, in
         phrase = (m.group(1) or "") + m.group(2)
         words = re.findall(r"[A-Za-z]+", phrase)[:9]
         if any(w.lower() in HEAD_WORDS - {"mr", "mrs", "ms", "dr", "leader"} for w in words):
-            found.append((a.start, toks[last].end, text[a.start:toks[last].end], "appositive", phrase.strip()))
+            found.append((a.start, toks[last].end, text[a.start:toks[last].end], "appositive", phrase.strip(), None))
     # counterpart: "his US counterpart, Allison Hooker"
     for m in re.finditer(r"\bcounterparts?\s*,?\s+", text):
         nxt = [t for t in toks if t.start >= m.end()][:3]
@@ -295,7 +322,7 @@ def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple[int, in
             end = nxt[1]
             if len(nxt) == 3 and is_name_like(nxt[2]) and _joined(text, nxt[1], nxt[2]) and not nxt[1].possessive:
                 end = nxt[2]
-            found.append((nxt[0].start, end.end, text[nxt[0].start:end.end], "counterpart", "counterpart"))
+            found.append((nxt[0].start, end.end, text[nxt[0].start:end.end], "counterpart", "counterpart", None))
     return found
 
 
@@ -334,7 +361,7 @@ def find_people(
         return not any(s < te and ts < e for ts, te in taken)
 
     new_index: dict[str, str] = {}
-    for s, e, name, how, title in sorted(_title_rules(text, toks, start), key=lambda f: (f[0], f[3] != "title")):
+    for s, e, name, how, title, country in sorted(_title_rules(text, toks, start), key=lambda f: (f[0], f[3] != "title")):
         if not free(s, e):
             continue
         known = gazetteer.lookup(name)
@@ -345,9 +372,6 @@ def find_people(
             norm = normalize_name(name)
             key = new_index.setdefault(norm, name)
             if key not in persons:
-                country = _country_before(text, s) if how != "counterpart" else None
-                tstart = s - len(title) - 1 if how == "title" else s
-                country = country or (_country_before(text, max(0, tstart)) if how == "title" else None)
                 persons[key] = Person(key, False, country, [], title=_clean_title(title),
                                       organization=_organization(title))
         mentions.append(Mention(s, e, name, key, how))
@@ -374,6 +398,15 @@ def find_people(
                 best = m
         if best:
             mentions.append(Mention(t.start, t.end, t.text, best.key, "coref"))
+            taken.append((t.start, t.end))
+            continue
+        sole = gazetteer.by_surname(t.text)
+        if sole:
+            persons[sole] = gazetteer.persons[sole]
+            mention = Mention(t.start, t.end, t.text, sole, "surname")
+            mentions.append(mention)
+            full.append(mention)
+            full.sort(key=lambda m: m.start)
             taken.append((t.start, t.end))
 
     # title-only mentions, resolved through the caller's tenure lookup
@@ -415,7 +448,8 @@ def _organization(title: str | None) -> str | None:
 
 # ----------------------------------------------------------------------- tenure / suggestions
 _SYN = {"defence": "defense", "diplomat": "diplomat", "chief": "chief"}
-_RANKS = {"vice", "deputy", "first", "under", "assistant", "principal", "second", "acting", "special"}
+_RANKS = {"vice", "deputy", "under", "assistant", "principal", "acting", "special"}
+FAMILY_NAME_FIRST = {"KR", "KP", "CN", "TW", "VN", "HK", "MO"}
 
 
 def _words(s: str) -> set[str]:
@@ -484,12 +518,14 @@ def alias_suggestions(persons: Iterable[Person], gazetteer: Gazetteer, *, thresh
             kp = known.parts
             if len(kp) < 2:
                 continue
-            if parts[0] == kp[0]:
+            if known.country in FAMILY_NAME_FIRST or (known.country is None and p.country in FAMILY_NAME_FIRST):
+                if parts[0] != kp[0]:
+                    continue
                 rest_a, rest_b = "".join(parts[1:]), "".join(kp[1:])
-            elif parts[-1] == kp[-1]:
-                rest_a, rest_b = "".join(parts[:-1]), "".join(kp[:-1])
             else:
-                continue
+                if parts[-1] != kp[-1]:
+                    continue
+                rest_a, rest_b = "".join(parts[:-1]), "".join(kp[:-1])
             score = JaroWinkler.similarity(rest_a, rest_b)
             if score >= threshold:
                 out.append({"name": p.key, "person": known.key, "score": round(score, 3)})

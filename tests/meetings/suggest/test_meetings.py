@@ -1,0 +1,109 @@
+"""Meeting mentions from synthetic wire sentences: modes, planned vs held, exclusions."""
+from __future__ import annotations
+
+from meetings.suggest.names import tenure_title_resolver
+from meetings.suggest.pipeline import extract
+
+PEOPLE = [
+    {"name": "Cho Hyun", "aliases": ["Cho Hyoung"], "country": "KR",
+     "positions": [{"title": "Minister of Foreign Affairs", "organization": "Ministry of Foreign Affairs", "start": "2025-07"}]},
+    {"name": "Lee Jae Myung", "aliases": ["Lee Jae-myung"], "country": "KR",
+     "positions": [{"title": "President", "organization": "Office of the President", "start": "2025-06-04"}]},
+    {"name": "Donald Trump", "aliases": [], "country": "US",
+     "positions": [{"title": "President", "organization": "White House", "start": "2025-01-20"}]},
+    {"name": "Marco Rubio", "aliases": [], "country": "US",
+     "positions": [{"title": "Secretary of State", "organization": "Department of State", "start": "2025-01-21"}]},
+]
+
+
+def meetings(text: str, published: str | None = "2025-09-12", people=PEOPLE, resolver=None):
+    return extract(text, published=published, known_people=people, title_resolver=resolver).meetings
+
+
+def test_phone_call_with_a_name_the_gazetteer_does_not_know():
+    # given a phone call between a known and an unknown official (Friday 2025-09-12 is the base)
+    (m,) = meetings("Japanese Prime Minister Shigeru Ishiba spoke by phone with President Lee Jae Myung on Tuesday.")
+    # then it is a held phone call on the Tuesday before the article
+    assert set(m.participants) == {"Shigeru Ishiba", "Lee Jae Myung"}
+    assert (m.mode, m.kind, m.status, m.date, m.precision) == ("phone", "phone_call", "held", "2025-09-09", "day")
+
+
+def test_phone_call_phrased_as_introductory_clause():
+    (m,) = meetings("In a phone call with Japanese Prime Minister Shigeru Ishiba on Wednesday, Lee Jae Myung said ties matter.")
+    assert set(m.participants) == {"Shigeru Ishiba", "Lee Jae Myung"} and m.mode == "phone"
+
+
+def test_video_conference_between_foreign_officials():
+    (m,) = meetings("Chinese Foreign Minister Wang Yi and Russian Foreign Minister Sergei Lavrov held talks via video link on Monday.")
+    assert set(m.participants) == {"Wang Yi", "Sergei Lavrov"}
+    assert m.mode == "video" and m.date == "2025-09-08"
+
+
+def test_planned_visit_is_planned_and_dated_forward():
+    (m,) = meetings("Foreign Minister Cho Hyun is scheduled to visit Beijing to hold talks with "
+                    "Chinese Foreign Minister Wang Yi on Friday.", published="2025-09-10")
+    assert m.status == "planned" and m.date == "2025-09-12"
+
+
+def test_will_meet_next_week_has_no_day_but_a_place():
+    (m,) = meetings("US Secretary of State Marco Rubio will meet Japanese Foreign Minister Takeshi Iwaya in Tokyo next week.")
+    assert (m.status, m.date, m.location) == ("planned", None, "Tokyo")
+
+
+def test_planned_then_held_in_one_article_is_one_held_meeting():
+    # given a report that announces a meeting and then says it took place
+    text = ("Lee Jae Myung will meet Donald Trump at the White House, officials said. "
+            "Lee and Trump met at the White House on Monday, their offices said.")
+    (m,) = meetings(text, published="2025-08-26")
+    assert m.status == "held" and m.date == "2025-08-25" and m.location == "White House"
+    assert len(m.evidence) == 2
+
+
+def test_receptions_and_ceremonies_are_not_meetings():
+    assert meetings("President Lee Jae Myung hosted a reception for visiting Australian Prime Minister "
+                    "Anthony Albanese at the presidential office.") == []
+    assert meetings("German Chancellor Friedrich Merz and French President Emmanuel Macron attended a "
+                    "ceremony in Paris on Sunday.") == []
+
+
+def test_unnamed_participants_are_not_proposed():
+    assert meetings("The leaders of the two countries met in Geneva on Monday.") == []
+    assert meetings("Officials from both sides met in Seoul on Monday, Foreign Minister Cho Hyun said.") == []
+
+
+def test_negated_meetings_are_not_proposed():
+    assert meetings("Rubio did not meet Cho Hyun during the trip, officials said.") == []
+
+
+def test_title_only_participant_resolved_by_tenure():
+    resolver = tenure_title_resolver(PEOPLE)
+    (m,) = meetings("The foreign minister met with Secretary of State Marco Rubio on Friday.", resolver=resolver)
+    assert set(m.participants) == {"Cho Hyun", "Marco Rubio"}
+    # a title-only participant lowers confidence below a fully named one
+    (named,) = meetings("Cho Hyun met with Secretary of State Marco Rubio on Friday.")
+    assert m.confidence < named.confidence
+
+
+def test_possessive_talks_with_resolves_his_to_the_clause_subject():
+    text = ("Deputy Prime Minister Choi Sang-mok met reporters. Secretary of State Antony Blinken "
+            "arrived. Blinken paid a courtesy call on Choi ahead of his talks with Cho Hyun.")
+    found = {frozenset(m.participants): m for m in meetings(text, published="2025-01-06", people=[])}
+    assert frozenset({"Antony Blinken", "Choi Sang-mok"}) in found
+    assert found[frozenset({"Antony Blinken", "Choi Sang-mok"})].kind == "courtesy_call"
+
+
+def test_occasion_location_and_evidence_offsets():
+    text = ("SEOUL, July 12 (Yonhap) -- Foreign Minister Cho Hyun met with his Japanese counterpart, "
+            "Takeshi Iwaya, on the sidelines of the ASEAN Regional Forum in Kuala Lumpur on July 11. "
+            "During the talks, Cho raised trade and North Korea's missile launches.")
+    (m,) = meetings(text, published="2025-07-12")
+    assert m.occasion == "ASEAN Regional Forum" and m.location == "Kuala Lumpur" and m.date == "2025-07-11"
+    assert all(text[e.start:e.end] == e.text for e in m.evidence) and len(m.evidence) == 2
+    assert {"trade", "north_korea"} <= set(m.topics)
+    assert 0.0 <= m.confidence <= 1.0
+
+
+def test_dateline_city_is_not_a_meeting_location():
+    (m,) = meetings("SEOUL, Nov. 21 (Yonhap) -- Foreign Minister Cho Hyun held talks with Marco Rubio on Friday.",
+                    published="2025-11-21")
+    assert m.location is None and m.date == "2025-11-21"
