@@ -351,6 +351,18 @@ class ProposalAdmin(StreamHistoryMixin, admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        from django.db.models import OuterRef, Subquery
+
+        from meetings.models import SourceArticle
+
+        # the article's headline in the same query, instead of one lookup per row
+        title = SourceArticle.objects.filter(pk=OuterRef("article_id")).values("title")[:1]
+        return super().get_queryset(request).annotate(article_title=Subquery(title))
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        return super().changelist_view(request, {"title": "Review queue", **(extra_context or {})})
+
     @admin.display(description="proposal", ordering="summary")
     def summary_or_kind(self, obj: Proposal) -> str:
         return obj.summary or obj.get_kind_display()
@@ -361,8 +373,11 @@ class ProposalAdmin(StreamHistoryMixin, admin.ModelAdmin):
 
         if not obj.article_id:
             return "—"
+        from django.utils.text import Truncator
+
         url = reverse("admin:meetings_sourcearticle_change", args=[obj.article_id])
-        return format_html('<a href="{}">{}</a>', url, str(obj.article_id)[:8])
+        label = getattr(obj, "article_title", "") or str(obj.article_id)[:8]
+        return format_html('<a href="{}">{}</a>', url, Truncator(label).chars(40))
 
     @admin.display(description="age", ordering="created_at")
     def age(self, obj: Proposal) -> str:
