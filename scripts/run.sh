@@ -107,7 +107,7 @@ fi
 cat <<MSG
 
   Meeting tracker is running
-  site:   http://$HOST:$PORT/
+  api:    http://$HOST:$PORT/api/v1/
   admin:  http://$HOST:$PORT/admin/
   ${login}
   worker: ${worker_state}

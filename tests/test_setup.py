@@ -337,7 +337,7 @@ def test_make_run_serves_the_admin_with_the_demo_data_and_a_worker_and_stops_on_
                 cursor.execute(f'DROP DATABASE IF EXISTS "{scratch_db}" WITH (FORCE)')
 
 
-def test_env_example_lists_every_variable_the_settings_read():
+def test_env_example_and_readme_list_every_variable_the_settings_read():
     import re
 
     # given the variables tracker/settings.py reads through django-environ
@@ -345,9 +345,11 @@ def test_env_example_lists_every_variable_the_settings_read():
     read = set(re.findall(r"env(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
     assert {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "DJANGO_DEBUG"} <= read
 
-    # when .env.example is read
+    # when .env.example and the README's configuration table are read
     example = (ROOT / ".env.example").read_text()
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", example, flags=re.M))
+    table = set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", (ROOT / "README.md").read_text(), flags=re.M))
 
-    # then each of them is listed there
+    # then each of them is listed in both
     assert read - listed == set()
+    assert read - table == set()
