@@ -243,3 +243,25 @@ def test_python_values_in_args_are_stored_as_json_and_bad_ids_refused(contributo
         proposal_submit(user=contributor, context=ctx(contributor), kind="other",
                         commands=[{"command": "modtest_widget_change", "args": {"widget_id": "nope", "fields": {}}}])
     assert "commands" in err.value.errors
+
+
+def test_bulk_actions_decide_each_proposal_on_its_own(robot, curator):
+    from tracker.moderation.commands import proposal_bulk_accept, proposal_bulk_reject
+
+    # given three robot proposals, one of which will be stale
+    w1, w2 = new_widget(curator, name="1"), new_widget(curator, name="2")
+    ok = _robot_submit(robot, [change(w1, size="S")])
+    stale = _robot_submit(robot, [change(w2, size="S")])
+    other = _robot_submit(robot, [change(w2, colour="red")])
+    from tests.moderation.sample import widget_change
+
+    widget_change(widget_id=str(w2), fields={"size": "M"}, context=ctx(curator), expected_version=1)
+    # when
+    accepted = proposal_bulk_accept(proposal_ids=[ok.proposal_id, stale.proposal_id], user=curator, context=ctx(curator))
+    with pytest.raises(CommandError):
+        proposal_bulk_reject(proposal_ids=[other.proposal_id], user=curator, context=ctx(curator), reason="")
+    rejected = proposal_bulk_reject(proposal_ids=[other.proposal_id, ok.proposal_id], user=curator, context=ctx(curator), reason="dup")
+    # then
+    assert accepted == {ok.proposal_id: "accepted", stale.proposal_id: "stale"}
+    assert rejected == {other.proposal_id: "rejected", ok.proposal_id: "skipped (accepted)"}
+    assert load(w1)[0]["size"] == "S" and load(w2)[0]["size"] == "M"

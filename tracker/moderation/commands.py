@@ -532,3 +532,41 @@ def pair_unmark_distinct(
         context=context,
         related_ids=[uuid.UUID(a), uuid.UUID(b)],
     )
+
+
+def _bulk(proposal_ids: list[uuid.UUID], run: Any) -> dict[uuid.UUID, str]:
+    """Run `run(proposal_id, version)` for each open proposal, each in its own transaction."""
+    results: dict[uuid.UUID, str] = {}
+    for pid in proposal_ids:
+        row = Proposal.objects.filter(pk=pid).first()
+        if row is None or row.status not in OPEN:
+            results[pid] = f"skipped ({row.status if row else 'not found'})"
+            continue
+        try:
+            results[pid] = run(pid, row.version)
+        except (CommandError, ConcurrencyConflict, PermissionDenied) as exc:
+            results[pid] = f"error: {exc}"
+    return results
+
+
+def proposal_bulk_accept(*, proposal_ids: list[uuid.UUID], user: Any, context: Context) -> dict[uuid.UUID, str]:
+    """Accept several proposals independently (admin bulk action); id -> outcome or error."""
+
+    def run(pid: uuid.UUID, version: int) -> str:
+        return proposal_accept(proposal_id=pid, user=user, context=context, expected_version=version).status
+
+    return _bulk(proposal_ids, run)
+
+
+def proposal_bulk_reject(
+    *, proposal_ids: list[uuid.UUID], user: Any, context: Context, reason: str
+) -> dict[uuid.UUID, str]:
+    """Reject several proposals with one reason (admin bulk action); id -> outcome or error."""
+    if not (reason or "").strip():
+        raise CommandError("a rejection needs a reason", {"reason": ["This field is required."]})
+
+    def run(pid: uuid.UUID, version: int) -> str:
+        proposal_reject(proposal_id=pid, user=user, context=context, expected_version=version, reason=reason)
+        return "rejected"
+
+    return _bulk(proposal_ids, run)
