@@ -96,6 +96,11 @@ _CONJ_GAP = re.compile(
     r"counterpart|vice|deputy|foreign|defen[cs]e|minister|secretary|president|prime|chief)\b\s*|"
     r"[A-Z][\w.'’&-]*\s*|['’]s\s*|,\s*)*$"
 )
+_PRONOUN = re.compile(r"\b(?:he|she)\s+(?:(?!said|says|told)\w+\s+){0,4}$", re.I)
+_HYPOTHETICAL = re.compile(
+    r"\b(?:willing|ready|open|wants?|wanted|hopes?|hoped|hoping|would\s+like|offered|offering|"
+    r"proposed|proposing|urged|urging|called\s+for|seeks?|seeking|sought|asked|requested|eager|"
+    r"keen|if|unless|whether)\s+(?:\w+\s+){0,2}$", re.I)
 _POSSESSOR = re.compile(r"\b(?:his|her)\s+(?:\w+\s+){0,2}$", re.I)
 
 
@@ -187,7 +192,7 @@ _MODE_VIDEO = re.compile(r"\b(?:by|via|over)\s+video\b|\bvideo\s*(?:link|confere
 def find_occasion(text: str, lo: int, hi: int) -> str | None:
     for m in _OCCASION.finditer(text, lo, hi):
         occ = m.group("occ").strip()
-        if _OCCASION_WORD.search(occ) and len(occ) <= 90:
+        if _OCCASION_WORD.search(occ) and len(occ) <= 90 and any(c.isupper() for c in occ):
             return occ
     return None
 
@@ -316,6 +321,8 @@ def extract_meetings(
         objects: set[int] = set()
         prev_end = sent.start
         for h in hits:
+            far: set[int] = set()
+            pronoun_used = False
             lo = prev_end
             right = _group_right(text, ms, h.end, sent.end) if not h.trig.between else []
             if h.trig.between:
@@ -329,6 +336,19 @@ def extract_meetings(
                     cands = [m for m in cands if m.key not in {r.key for r in right}]
                     if cands:
                         left = [cands[-1]]
+                        far.add(id(cands[-1]))
+                pron = _PRONOUN.search(text[lo:h.start]) if not left and not _BOUNDARY.search(
+                    text[h.start - len(_PRONOUN.search(text[lo:h.start]).group()) if _PRONOUN.search(text[lo:h.start]) else h.start:h.start].split(" ", 1)[-1]) else None
+                if not left and pron:
+                    p_at = lo + pron.start()
+                    window_lo = sentences[max(0, si - 2)].start
+                    cands = [m for m in mentions if window_lo <= m.start and m.end <= p_at
+                             and id(m) not in objects and not _is_possessive(text, m)
+                             and m.key not in {r.key for r in right}]
+                    if cands:
+                        left = [cands[-1]]
+                        far.add(id(cands[-1]))
+                        pronoun_used = True
                 if not left and right and "with" in text[h.start:h.end].lower():
                     after = [m for m in ms if m.start >= right[-1].end]
                     if after:
@@ -348,12 +368,13 @@ def extract_meetings(
                     antecedent[si] = _scope(text, sent.start, sent.end, h.start, h.end)
                 prev_end = max(prev_end, h.end)
                 continue
-            group_lo = min(p.start for p in people)
+            group_lo = min([p.start for p in people if id(p) not in far] + [h.start])
             group_hi = max(max(p.end for p in people), h.end)
             s_lo, s_hi = _scope(text, lo, sent.end, min(group_lo, h.start), group_hi)
             clause = text[s_lo:s_hi]
-            pre = text[max(s_lo, group_lo - 5):h.start]
-            if _NEGATED.search(text[max(sent.start, h.start - 40):h.start]):
+            pre = text[max(s_lo, group_lo - 5):h.start] if not far else text[s_lo:h.start]
+            if _NEGATED.search(text[max(sent.start, h.start - 40):h.start]) or _HYPOTHETICAL.search(
+                    text[max(sent.start, h.start - 40):h.start]):
                 prev_end = group_hi
                 continue
             if _EXCLUDED_EVENT.search(text[sent.start:sent.end]) and not _REAL_TALKS.search(text[h.start:h.end]) \
@@ -387,7 +408,7 @@ def extract_meetings(
             mm.topics = topics_of(sent.text)
             mm.evidence = [Evidence(sent.start, sent.end, sent.text)]
             mm.sentence_ids = {si}
-            how = {p.how for p in people}
+            how = {p.how for p in people} | ({"pronoun"} if pronoun_used else set())
             mm.signals = {
                 "strength": h.trig.strength,
                 "hows": sorted(how),

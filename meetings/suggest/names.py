@@ -85,7 +85,8 @@ environment agriculture transport land infrastructure oceans fisheries culture s
 gender equality welfare employment veterans patriots planning budget management strategy
 strategic political military intelligence homeland agency administration command commission
 committee embassy consulate bureau service services assembly parliament congress senate
-government cabinet party court bank fund organization organisation institute centre center
+government cabinet party court bank fund prize award peace palace forum summit conference
+treaty accord agreement act law organization organisation institute centre center
 university news yonhap reuters afp ap tass xinhua kyodo press agency global world region
 regional peninsula sea strait island islands city province county district gen adm lt col maj
 capt sgt acting vice deputy first second third senior principal special assistant under
@@ -311,6 +312,8 @@ def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple]:
         if not m or toks[last].possessive:
             continue
         phrase = (m.group(1) or "") + m.group(2)
+        if re.search(r"\b(?:said|says|told|added|noted|stated|announced)\b", phrase):
+            continue
         words = re.findall(r"[A-Za-z]+", phrase)[:9]
         if any(w.lower() in HEAD_WORDS - {"mr", "mrs", "ms", "dr", "leader"} for w in words):
             found.append((a.start, toks[last].end, text[a.start:toks[last].end], "appositive", phrase.strip(), None))
