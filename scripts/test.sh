@@ -7,11 +7,13 @@ eval "$(bash scripts/services.sh)"
 fallback=()
 case "${DATABASE_URL:-sqlite}" in
   postgres*) echo "test database: PostgreSQL (${DATABASE_URL%%@*}@…)";;
-  *) fallback+=("PostgreSQL did not answer: using SQLite; tests marked 'postgres' are skipped");;
+  *) why="PostgreSQL did not answer"; [ -n "${DATABASE_URL:-}" ] && why="DATABASE_URL is not PostgreSQL"
+     fallback+=("$why: using SQLite; tests marked 'postgres' are skipped");;
 esac
 case "${CELERY_BROKER_URL:-filesystem}" in
   redis*) echo "broker: Redis";;
-  *) fallback+=("Redis did not answer: using the filesystem broker; tests marked 'redis' are skipped");;
+  *) why="Redis did not answer"; [ -n "${CELERY_BROKER_URL:-}" ] && why="CELERY_BROKER_URL is not Redis"
+     fallback+=("$why: using the filesystem broker; tests marked 'redis' are skipped");;
 esac
 for line in "${fallback[@]}"; do echo "FALLBACK: $line"; done
 if [ "${CI:-}" = "true" ] && [ ${#fallback[@]} -gt 0 ]; then
