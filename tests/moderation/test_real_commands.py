@@ -116,3 +116,40 @@ def test_person_merge_proposal_goes_stale_when_the_winner_moved(contributor, cur
     proposal_edit(proposal_id=sub.proposal_id, user=curator, context=ctx(curator), expected_version=2, rebase=True)
     assert proposal_accept(proposal_id=sub.proposal_id, user=curator, context=ctx(curator), expected_version=3).accepted
     assert load(loser)[0]["merged_into"] == str(winner)
+
+
+def test_this_is_the_same_turns_a_new_meeting_into_a_citation_and_a_new_person_into_an_alias(robot, curator):
+    from meetings.commands import meeting_record
+    from meetings.models import Citation, Meeting
+    from people.commands import person_register
+    from people.models import Alias
+    from tracker.moderation.commands import proposal_mark_same
+
+    # given a meeting on record and the robot's proposals of a "new" meeting and a "new" person
+    article = _article(robot)
+    existing = meeting_record(participants=[{"name": "Cho Hyun"}, {"name": "Marco Rubio"}], date="2025-11-03",
+                              context=ctx(curator))
+    new_id = str(uuid.uuid4())
+    sentence = {"text": "met", "start": 40, "end": 43}
+    meeting_prop = proposal_submit(
+        user=robot, context=ctx(robot, via="suggestion"), kind="new_meeting",
+        commands=[
+            {"command": "meeting_record", "args": {"meeting_id": new_id, "participants": [{"name": "Cho Hyun"}, {"name": "Marco Rubio"}]}},
+            {"command": "meeting_cite_article", "args": {"meeting_id": new_id, "article_id": str(article.pk), "evidence": [sentence]}},
+        ],
+        evidence={"article_id": str(article.pk), "sentences": [sentence]},
+    )
+    person = person_register(name="Cho Hyun", context=ctx(curator))
+    person_prop = proposal_submit(user=robot, context=ctx(robot, via="suggestion"), kind="new_person",
+                                  commands=[{"command": "person_register", "args": {"name": "Jo Hyun"}}])
+    # when the curator says "this is the same" for each, then accepts
+    for prop, same_as in ((meeting_prop, existing.pk), (person_prop, person)):
+        proposal_mark_same(proposal_id=prop.proposal_id, existing_id=same_as, user=curator, context=ctx(curator), expected_version=1)
+        assert proposal_accept(proposal_id=prop.proposal_id, user=curator, context=ctx(curator), expected_version=2).accepted
+    # then no new meeting or person exists; the article is cited and the name is an alias
+    assert not Meeting.objects.filter(pk=new_id).exists()
+    assert Citation.objects.get(article_id=article.pk).meeting_id == existing.pk
+    assert Alias.objects.filter(person_id=person, name="Jo Hyun").exists()
+    kinds = dict(Proposal.objects.values_list("id", "kind"))
+    assert (kinds[meeting_prop.proposal_id], kinds[person_prop.proposal_id]) == ("cite_article", "new_alias")
+    assert rebuild.check()[0] == []

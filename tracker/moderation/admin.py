@@ -1,8 +1,7 @@
 """The curators' review queue: proposal changelist, review page, bulk decisions, admin home.
 
 Every decision calls a moderation command (`proposal_edit`, `proposal_accept`,
-`proposal_reject`, `pair_mark_distinct`) or, for "this is the same", the people/meetings
-command that folds the evidence into the existing record; nothing here writes a read model.
+`proposal_reject`, `proposal_mark_same`, `pair_mark_distinct`); nothing here writes a read model.
 """
 from __future__ import annotations
 
@@ -41,9 +40,21 @@ from tracker.eventstore.api import (
 )
 from tracker.eventstore.models import Event
 
-from .commands import pair_mark_distinct, proposal_accept, proposal_edit, proposal_reject
+from .commands import (
+    pair_mark_distinct,
+    proposal_accept,
+    proposal_edit,
+    proposal_mark_same,
+    proposal_reject,
+)
 from .models import DistinctPair, Proposal, ProposalEvidence
-from .selectors import distinct_partners, proposal_pending_counts, proposal_staleness
+from .roles import can_see_note
+from .selectors import (
+    distinct_partners,
+    proposal_note_for,
+    proposal_pending_counts,
+    proposal_staleness,
+)
 
 MEETING_KINDS = {Proposal.Kind.NEW_MEETING, Proposal.Kind.CITE_ARTICLE, Proposal.Kind.EDIT_MEETING}
 PERSON_KINDS = {Proposal.Kind.NEW_PERSON, Proposal.Kind.NEW_ALIAS, Proposal.Kind.NEW_TENURE}
@@ -351,6 +362,9 @@ class ProposalAdmin(StreamHistoryMixin, admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def history_hidden_fields(self, request: HttpRequest, obj: Proposal) -> set[str]:
+        return set() if can_see_note(request.user, obj) else {"note"}
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         from django.db.models import OuterRef, Subquery
 
@@ -504,39 +518,17 @@ class ProposalAdmin(StreamHistoryMixin, admin.ModelAdmin):
         return reverse("admin:moderation_proposal_changelist")
 
     def _same(self, request: HttpRequest, proposal: Proposal, other: uuid.UUID, expected: int, reason: str):
-        """Fold the proposal into an existing record (cite the article / add the alias), then close it."""
-        from meetings import commands as meeting_commands
-        from meetings.models import Meeting
-        from people import commands as people_commands
-        from people.models import Person
-
+        """'This is the same': the proposal becomes a cite (meeting) or an alias (person) of `other`."""
         context = admin_context(request, reason=reason or f"same as {other} (review page)")
-        with transaction.atomic():
-            if proposal.kind in MEETING_KINDS:
-                meeting = Meeting.objects.get(pk=other)
-                done = "marked as the same meeting"
-                evidence = next(iter(proposal.evidences.all()), None)
-                if evidence and evidence.article_id and not meeting.citations.filter(article_id=evidence.article_id).exists():
-                    meeting_commands.meeting_cite_article(
-                        meeting_id=meeting.pk, article_id=evidence.article_id, evidence=evidence.sentences,
-                        context=context, expected_version=meeting.version,
-                    )
-                    done = "its article is now cited for the existing meeting"
-            else:
-                person = Person.objects.get(pk=other)
-                name = (_args_of(proposal, "person_register") or _args_of(proposal, "person_alias_add")).get("name", "")
-                done = "marked as the same person"
-                if name and name != person.name and not person.aliases.filter(name=name).exists():
-                    people_commands.person_alias_add(
-                        person_id=person.pk, name=name, expected_version=person.version, context=context
-                    )
-                    done = f"'{name}' is now an alias of {person.name}"
-            proposal_reject(
-                proposal_id=proposal.pk, user=request.user, context=context, expected_version=expected,
-                reason=f"Same as existing {'meeting' if proposal.kind in MEETING_KINDS else 'person'} {other}: {done}.",
-            )
-        self.message_user(request, f"Closed as a duplicate: {done}.", messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:moderation_proposal_changelist"))
+        proposal_mark_same(
+            proposal_id=proposal.pk, existing_id=other, user=request.user, context=context, expected_version=expected
+        )
+        what = "citing its article for" if proposal.kind in MEETING_KINDS else "adding the name as an alias of"
+        self.message_user(
+            request, f"Marked as the same: the proposal now suggests {what} the existing record. Review and accept.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self._review_url(proposal))
 
     def _render_review(self, request: HttpRequest, proposal: Proposal, *, post: Any, errors: list[str]):
         from meetings.models import SourceArticle
@@ -569,6 +561,7 @@ class ProposalAdmin(StreamHistoryMixin, admin.ModelAdmin):
                 Q(a_id=proposal_subject_id(proposal)) | Q(b_id=proposal_subject_id(proposal)), active=True
             ),
             "staleness": staleness,
+            "note": proposal_note_for(request.user, proposal),
             "problems": json.dumps(proposal.problems, indent=1, ensure_ascii=False) if proposal.problems else "",
             "errors": errors,
             "reason": (post or {}).get("reason", ""),

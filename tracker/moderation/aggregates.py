@@ -29,6 +29,8 @@ def _proposed(state: dict, data: dict, stored: Any) -> dict:
 
 def _edited(state: dict, data: dict, _stored: Any) -> dict:
     state.update(commands=copy.deepcopy(data["commands"]), status="pending", problems={})
+    if data.get("kind"):
+        state["kind"] = data["kind"]
     return state
 
 

@@ -258,36 +258,92 @@ def proposal_edit(
     context: Context,
     expected_version: int,
     args: dict[int, dict] | None = None,
+    commands: list[dict] | None = None,
+    kind: str = "",
     rebase: bool = False,
     note: str = "",
 ) -> list[StoredEvent]:
-    """Change proposed args (`{command index: {arg: value}}`) and/or rebase onto current versions.
+    """Change proposed args (`{command index: {arg: value}}`), replace the commands, or rebase.
 
     Rebasing means the reviewer has seen what changed in the targets since the proposal was
     made (a stale proposal) and re-bases its expected versions on them; it becomes pending.
+    An edit that points a command at another record takes that record's current version.
     """
     _check_actor(user, context)
     if not can_review(user):
         raise PermissionDenied(f"{user} may not edit proposals")
     state = _load_proposal(proposal_id, expected_version)
     _require_open(state, "edited")
-    commands = copy.deepcopy(state["commands"])
-    for index, changes in (args or {}).items():
-        i = int(index)
-        if not 0 <= i < len(commands):
-            raise CommandError("no such command", {"args": [f"no command #{i}"]})
-        commands[i]["args"].update(copy.deepcopy(changes))
+    if kind and kind not in Proposal.Kind.values:
+        raise CommandError(f"unknown kind {kind!r}", {"kind": [f"must be one of {Proposal.Kind.values}"]})
+    if commands is not None:
+        new = _normalise_commands(commands)
+    else:
+        new = copy.deepcopy(state["commands"])
+        for index, changes in (args or {}).items():
+            i = int(index)
+            if not 0 <= i < len(new):
+                raise CommandError("no such command", {"args": [f"no command #{i}"]})
+            new[i]["args"].update(json.loads(json.dumps(changes, cls=DjangoJSONEncoder)))
+            raw = command_spec(new[i]["command"]).target_of_raw(new[i]["args"])
+            if raw and str(raw) != new[i]["target_stream_id"]:
+                target = _stream_uuid(raw, i)
+                new[i]["target_stream_id"] = str(target)
+                new[i]["expected_version"] = current_version(target)
     if rebase:
-        for c in commands:
+        for c in new:
             spec = command_spec(c["command"])
             if c["target_stream_id"] and not spec.creates:
                 c["expected_version"] = current_version(uuid.UUID(c["target_stream_id"]))
             for target_arg, version_arg in spec.version_args.items():
                 if c["args"].get(target_arg):
                     c["args"][version_arg] = current_version(uuid.UUID(str(c["args"][target_arg])))
-    if commands == state["commands"] and state["status"] == "pending":
+    if new == state["commands"] and kind in ("", state["kind"]) and state["status"] == "pending":
         return []
-    return _append_proposal(proposal_id, expected_version, ProposalEdited(commands=commands, note=note), context)
+    event = ProposalEdited(commands=new, note=note, kind=kind if kind != state["kind"] else "")
+    return _append_proposal(proposal_id, expected_version, event, context)
+
+
+def proposal_mark_same(
+    *, proposal_id: uuid.UUID, existing_id: uuid.UUID, user: Any, context: Context, expected_version: int
+) -> list[StoredEvent]:
+    """'This is the same': turn a new-meeting proposal into citing an existing meeting, or a
+    new-person proposal into an alias of an existing person. Accept it afterwards as usual.
+    """
+    state = _load_proposal(proposal_id, expected_version)
+    existing = str(existing_id)
+    if state["kind"] == Proposal.Kind.NEW_MEETING:
+        new_ids = {c["args"].get("meeting_id") for c in state["commands"] if c["command"] == "meeting_record"}
+        commands = [
+            {"command": c["command"], "args": {**c["args"], "meeting_id": existing}}
+            for c in state["commands"]
+            if c["command"] != "meeting_record" and c["args"].get("meeting_id") in new_ids
+        ]
+        if not commands:
+            evidence = (state.get("evidence") or [{}])[0]
+            if not evidence.get("article_id"):
+                raise CommandError("nothing to cite", {"existing_id": ["the proposal has no article to cite"]})
+            commands = [{"command": "meeting_cite_article", "args": {
+                "meeting_id": existing, "article_id": evidence["article_id"],
+                "evidence": [s for s in evidence.get("sentences", []) if isinstance(s.get("start"), int)],
+            }}]
+        kind = Proposal.Kind.CITE_ARTICLE
+    elif state["kind"] == Proposal.Kind.NEW_PERSON:
+        names = [c["args"].get("name") for c in state["commands"] if c["command"] == "person_register"]
+        commands = [
+            {"command": "person_alias_add", "args": {"person_id": existing, "name": name, "kind": "variant"}}
+            for name in names
+            if name
+        ]
+        kind = Proposal.Kind.NEW_ALIAS
+    else:
+        raise CommandError("only new meetings and new persons can be marked the same", {"kind": [state["kind"]]})
+    if not commands:
+        raise CommandError("nothing to apply to the existing record", {"existing_id": ["no commands left"]})
+    return proposal_edit(
+        proposal_id=proposal_id, user=user, context=context, expected_version=expected_version,
+        commands=commands, kind=kind, note=f"same as {existing}",
+    )
 
 
 class _Undo(Exception):

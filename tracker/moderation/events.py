@@ -29,6 +29,8 @@ class ProposalEdited(DomainEvent):
 
     commands: list
     note: str = ""
+    # a new kind when the edit changed what the proposal is (e.g. new meeting -> cite)
+    kind: str = ""
 
 
 @event("ProposalAccepted")
