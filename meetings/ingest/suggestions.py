@@ -27,7 +27,7 @@ from meetings.suggest.scoring import same_meeting
 from people.models import Person, Tenure
 from people.names import normalize_name
 from tracker.eventstore.api import Context, content_get
-from tracker.eventstore.models import StreamState
+from tracker.eventstore.models import Event, StreamState
 from tracker.moderation.commands import proposal_attach_evidence, proposal_submit
 from tracker.moderation.models import Proposal
 from tracker.moderation.roles import ROBOT_USERNAME
@@ -46,7 +46,7 @@ PEOPLE_STREAMS = ("person", "post", "organization")
 
 @dataclasses.dataclass
 class KnownPeople:
-    version: int
+    version: tuple
     gazetteer: Gazetteer
     resolver: object
     ids_by_key: dict[str, uuid.UUID | None]  # normalised canonical name -> person id (None if ambiguous)
@@ -55,9 +55,15 @@ class KnownPeople:
 _cache: KnownPeople | None = None
 
 
-def _people_version() -> int:
-    """Last log position that changed a person, post or organization (the cache key)."""
-    return StreamState.objects.filter(stream_type__in=PEOPLE_STREAMS).aggregate(p=Max("last_position"))["p"] or 0
+def _people_version() -> tuple:
+    """The last event that changed a person, post or organization (the cache key).
+
+    Its event id, not only its position, so a rolled-back test database that reuses
+    positions never serves another database's people.
+    """
+    position = StreamState.objects.filter(stream_type__in=PEOPLE_STREAMS).aggregate(p=Max("last_position"))["p"]
+    event_id = Event.objects.filter(position=position).values_list("event_id", flat=True).first()
+    return (position, event_id)
 
 
 def known_people() -> KnownPeople:

@@ -1,0 +1,146 @@
+import pytest
+
+from meetings.commands import meeting_record
+from meetings.ingest.services import article_ingest_text
+from meetings.ingest.suggestions import article_suggest
+from meetings.models import Meeting
+from tracker.eventstore.api import CommandError, Context
+from tracker.moderation.commands import pair_mark_distinct, proposal_accept, proposal_reject
+from tracker.moderation.models import Proposal
+
+pytestmark = pytest.mark.django_db
+
+SYSTEM = Context.system(reason="test", via="cli")
+HELD = (
+    "SEOUL, Oct. 10 (Yonhap) -- First Vice Foreign Minister Park Yoon-joo held talks with "
+    "Under Secretary of State for Political Affairs Allison Hooker in Seoul on Friday, the "
+    "foreign ministry said. The two discussed the alliance and tariffs."
+)
+FOLLOW_UP = (
+    "WASHINGTON, Oct. 11 -- U.S. Under Secretary of State Allison Hooker said Saturday that her "
+    "talks with South Korea's First Vice Foreign Minister Park Yun-ju in Seoul on Friday were "
+    "productive, according to a State Department readout. They also discussed shipbuilding."
+)
+
+
+def _ingest(text, published):
+    return article_ingest_text(text=text, context=SYSTEM, published=published, suggest=False).article
+
+
+def _accept_all(curator):
+    ctx = Context.for_user(curator, via="admin", reason="looks right")
+    for p in Proposal.objects.filter(status="pending"):
+        try:
+            outcome = proposal_accept(proposal_id=p.id, user=curator, context=ctx, expected_version=p.version)
+        except CommandError as exc:
+            pytest.fail(f"{p.kind} could not be applied: {exc.errors}")
+        assert outcome.accepted, outcome.problems
+
+
+def test_article_raises_a_new_meeting_proposal_with_evidence_once(officials):
+    # given
+    article = _ingest(HELD, "2025-10-10")
+    # when
+    outcomes = article_suggest(article_id=article.id)
+    again = article_suggest(article_id=article.id)  # a retried task
+    # then
+    assert [o.action for o in outcomes] == ["new"]
+    assert [o.meeting_id for o in again] == [o.meeting_id for o in outcomes]
+    (proposal,) = Proposal.objects.all()
+    assert proposal.kind == "new_meeting" and proposal.author_name == "robot"
+    args = proposal.commands[0]["args"]
+    assert {p["person_id"] for p in args["participants"]} == {str(officials["Park Yoon-joo"]), str(officials["Allison Hooker"])}
+    assert args["date"] == "2025-10-10" and args["location_name"] == "Seoul"
+    sentence = proposal.evidences.get().sentences[0]
+    assert HELD[sentence["start"]:sentence["end"]] == sentence["text"]
+    assert "held talks" in sentence["text"]
+
+
+def test_mention_of_a_meeting_on_record_becomes_a_citation_proposal(officials, curator):
+    first = _ingest(HELD, "2025-10-10")
+    article_suggest(article_id=first.id)
+    _accept_all(curator)
+    (meeting,) = Meeting.objects.all()
+    # when another article reports the same meeting (alias spelling, relative date)
+    second = _ingest(FOLLOW_UP, "2025-10-11")
+    (outcome,) = article_suggest(article_id=second.id)
+    # then
+    assert outcome.action == "cite" and outcome.meeting_id == meeting.id
+    cite = Proposal.objects.get(status="pending")
+    assert cite.kind == "cite_article"
+    _accept_all(curator)
+    assert Meeting.objects.count() == 1
+    assert meeting.citations.count() == 2
+
+
+def test_a_pending_proposal_collects_evidence_from_a_second_article(officials):
+    article_suggest(article_id=_ingest(HELD, "2025-10-10").id)
+    second = _ingest(FOLLOW_UP, "2025-10-11")
+    (outcome,) = article_suggest(article_id=second.id)
+    assert outcome.action == "attach"
+    proposal = Proposal.objects.get()
+    assert [e.article_id for e in proposal.evidences.order_by("index")][1] == second.id
+
+
+def test_planned_meeting_on_record_is_proposed_as_held(officials, curator):
+    meeting = meeting_record(
+        participants=[{"person_id": str(officials["Cho Hyun"])}, {"person_id": str(officials["Marco Rubio"])}],
+        date="2025-07", status="planned", context=SYSTEM,
+    )
+    text = ("WASHINGTON, July 31 (Yonhap) -- Foreign Minister Cho Hyun held talks with Secretary of "
+            "State Marco Rubio in Washington on Thursday, discussing tariffs and the alliance.")
+    (outcome,) = article_suggest(article_id=_ingest(text, "2025-08-01").id)
+    assert outcome.action == "cite" and outcome.meeting_id == meeting.id
+    proposal = Proposal.objects.get()
+    assert [c["command"] for c in proposal.commands] == ["meeting_cite_article", "meeting_revise", "meeting_status_change"]
+    _accept_all(curator)
+    meeting.refresh_from_db()
+    assert meeting.status == "held" and meeting.date == "2025-07-31"
+
+
+def test_not_the_same_pair_is_never_proposed_again(officials, curator):
+    meeting = meeting_record(
+        participants=[{"person_id": str(officials["Park Yoon-joo"])}, {"person_id": str(officials["Allison Hooker"])}],
+        date="2025-10-10", status="held", context=SYSTEM,
+    )
+    article = _ingest(HELD, "2025-10-10")
+    (outcome,) = article_suggest(article_id=article.id)
+    assert outcome.action == "cite"
+    # a curator says the article's meeting is not the one on record, and rejects the citation
+    ctx = Context.for_user(curator, via="admin", reason="different meeting")
+    proposed_id = __import__("uuid").uuid5(
+        __import__("meetings.ingest.suggestions", fromlist=["x"]).SUGGESTION_NS,
+        f"meeting:{article.id}:" + "|".join(sorted([str(officials['Allison Hooker']), str(officials['Park Yoon-joo'])])),
+    )
+    pair_mark_distinct(a_id=meeting.id, b_id=proposed_id, user=curator, context=ctx, kind="meeting")
+    cite = Proposal.objects.get()
+    proposal_reject(proposal_id=cite.id, user=curator, context=ctx, expected_version=cite.version, reason="different meeting")
+    # when the article is analysed again
+    (again,) = article_suggest(article_id=article.id)
+    # then it is proposed as a new meeting, not as the distinct one
+    assert again.action == "new"
+    assert Proposal.objects.filter(kind="cite_article", status="pending").count() == 0
+
+
+def test_rejected_proposal_is_not_raised_again_on_reingestion(officials, curator):
+    article = _ingest(HELD, "2025-10-10")
+    article_suggest(article_id=article.id)
+    proposal = Proposal.objects.get()
+    ctx = Context.for_user(curator, via="admin", reason="not a meeting")
+    proposal_reject(proposal_id=proposal.id, user=curator, context=ctx, expected_version=proposal.version,
+                    reason="not a meeting")
+    again = _ingest(HELD, "2025-10-10")  # the same text comes in again
+    assert again.id == article.id
+    article_suggest(article_id=again.id)
+    assert list(Proposal.objects.values_list("status", flat=True)) == ["rejected"]
+
+
+def test_unknown_titled_official_becomes_a_new_person_proposal(officials):
+    text = ("SEOUL, Oct. 20 (Yonhap) -- Foreign Minister Cho Hyun met acting U.S. Ambassador "
+            "Kevin Kim in Seoul on Monday to discuss the upcoming summit.")
+    article_suggest(article_id=_ingest(text, "2025-10-20").id)
+    person = Proposal.objects.get(kind="new_person")
+    assert person.commands[0]["args"]["name"] == "Kevin Kim"
+    meeting = Proposal.objects.get(kind="new_meeting")
+    names = {p["name"] for p in meeting.commands[0]["args"]["participants"]}
+    assert names == {"Cho Hyun", "Kevin Kim"}
