@@ -41,7 +41,7 @@ TRIGGERS: list[TriggerType] = [
     _t(r"\b(?:spoke|speak|speaks|speaking|talked|talk|talks|conversed|held\s+talks|holds\s+talks)\s+(?:by|over\s+the|on\s+the|via)\s+(?:tele)?phone(?:\s+with)?\b", "phone", "phone_call"),
     _t(r"\b(?:(?:held|had|holds|has|hold|have|holding|having)\s+(?:a\s+|an\s+|their\s+)?)?(?:[\w-]+\s+)?(?:tele)?phone\s+(?:call|talks|conversation|conference)s?(?:\s+with)?\b", "phone", "phone_call"),
     _t(r"\b(?:phoned|telephoned)\b", "phone", "phone_call"),
-    _t(r"\breceived\s+a\s+(?:phone\s+|telephone\s+)?call\s+from\b", "phone", "phone_call"),
+    _t(r"\breceived\s+(?:a|an)\s+(?:[\w-]+\s+)?(?:phone\s+|telephone\s+)?call\s+from\b", "phone", "phone_call"),
     _t(r"\b(?:(?:held|had|holds|has|hold|have)\s+(?:a\s+|an\s+|their\s+)?)?(?:video|virtual)\s*(?:conference|call|link|meeting|summit|talks|conversation)s?(?:\s+with)?\b", "video", "video_conference"),
     _t(r"\bvideoconference(?:\s+with)?\b", "video", "video_conference"),
     _t(r"\b(?:spoke|talked|met)\s+(?:by|via|over)\s+video(?:\s+link)?(?:\s+with)?\b", "video", "video_conference"),
@@ -88,7 +88,8 @@ _TITLE_GAP = re.compile(
     r"\b(?:his|her|their|the|a|an|visiting|acting|former|outgoing|incoming|new|newly|appointed|top|"
     r"of|for|to|and|counterparts?|vice|deputy|foreign|defen[cs]e|minister|secretary|president|prime|"
     r"chief|envoy|ambassador|special|representative|national|security|adviser|advisor|senior|first|"
-    r"under|assistant|director|leader|gen|general|then|current|premier|chancellor|trade|finance)\b|"
+    r"under|assistant|director|leader|gen|general|then|current|premier|chancellor|trade|finance|"
+    r"on|with|late|early|earlier|later|today|yesterday|also)\b|"
     r"\b[A-Z][\w.'’&-]*|['’]s\b|\(\w+\))*$"
 )
 _CONJ_GAP = re.compile(
@@ -175,6 +176,9 @@ _BEFORE_OK = re.compile(
 )
 _CITY = re.compile(r"\bin\s+(?P<loc>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})(?P<dc>,?\s*D\.?C\.?)?")
 _CITY_OF = re.compile(r"\b(?:city|capital|town|island|province|port)\s+of\s+(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)")
+_VISIT = re.compile(r"\b(?:visit|visits|visited|visiting|trip\s+to|travel\s+to|travels\s+to|traveled\s+to|travelled\s+to)\s+"
+                    r"(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)(?=[^,;.]{0,40}\bto\s+(?:hold|meet|have))")
+_WHERE = re.compile(r"\bin\s+(?P<loc>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2}),\s*$")
 _VENUE = re.compile(r"\bat\s+the\s+(?P<loc>(?:[A-Z][\w'’.-]*\s?){1,5})")
 _OCCASION = re.compile(
     r"\b(?:on\s+the\s+(?:sidelines|margins)\s+of|on\s+the\s+occasion\s+of|during|on\s+the\s+eve\s+of)\s+"
@@ -206,7 +210,7 @@ def _strip_loc(loc: str) -> str:
 def find_location(text: str, lo: int, hi: int, trigger_at: int) -> tuple[str | None, int]:
     """(place, level) stated inside text[lo:hi]: "in <City>" beats "at the <Venue>"."""
     best: tuple[int, int, str] | None = None  # (level, -distance, place)
-    for rx, level in ((_CITY_OF, 2), (_CITY, 2), (_VENUE, 1)):
+    for rx, level in ((_CITY_OF, 2), (_CITY, 2), (_VISIT, 2), (_VENUE, 1)):
         for m in rx.finditer(text, lo, hi):
             loc = m.group("loc")
             words = loc.split()
@@ -399,6 +403,10 @@ def extract_meetings(
                 d = min(dates, key=lambda d: abs(s_lo + d.start - h.start))
                 mm.date, mm.precision = d.value, d.precision
             mm.location, mm.location_level = find_location(text, s_lo, s_hi, h.start)
+            if mm.location is None and re.match(r"\s*where\b", text[s_lo - 6:s_lo + 1].split(",")[-1] + " "):
+                w = _WHERE.search(text, max(sent.start, s_lo - 80), s_lo - 5)
+                if w:
+                    mm.location, mm.location_level = _strip_loc(w.group("loc")), 2
             mm.occasion = find_occasion(text, sent.start, sent.end)
             if mm.mode == "in_person":
                 if _MODE_VIDEO.search(clause):
@@ -443,7 +451,7 @@ def extract_meetings(
         if nxt:
             _fill(nxt[0], text, lo, hi, base, sentences[si], si, followup=False)
 
-    return _merge(raw)
+    return _merge(raw, base)
 
 
 def _fill(mm: MeetingMention, text: str, lo: int, hi: int, base, sent: Sentence, si: int, *, followup: bool) -> None:
@@ -466,7 +474,13 @@ def _fill(mm: MeetingMention, text: str, lo: int, hi: int, base, sent: Sentence,
         mm.topics = sorted(set(mm.topics) | set(topics_of(sent.text)))
 
 
-def _compatible(a: MeetingMention, b: MeetingMention) -> bool:
+def _compatible(a: MeetingMention, b: MeetingMention, base: dt.date | None) -> bool:
+    if a.mode != b.mode and "weak" not in (a.signals["strength"], b.signals["strength"]):
+        return False
+    if a.status != b.status and base is not None:
+        held = a if a.status == "held" else b
+        if held.date and held.date < (base - dt.timedelta(days=1)).isoformat()[: len(held.date)]:
+            return False
     if a.date and b.date:
         n = min(len(a.date), len(b.date))
         if a.date[:n] != b.date[:n]:
@@ -474,10 +488,10 @@ def _compatible(a: MeetingMention, b: MeetingMention) -> bool:
     return True
 
 
-def _merge(raw: list[MeetingMention]) -> list[MeetingMention]:
+def _merge(raw: list[MeetingMention], base: dt.date | None = None) -> list[MeetingMention]:
     merged: list[MeetingMention] = []
     for mm in raw:
-        target = next((m for m in merged if set(m.participants) == set(mm.participants) and _compatible(m, mm)), None)
+        target = next((m for m in merged if set(m.participants) == set(mm.participants) and _compatible(m, mm, base)), None)
         if target is None:
             merged.append(mm)
             continue
