@@ -6,7 +6,8 @@ rows no longer in state are deleted, times come from the events, never from the 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+
+from django.db.models import Q
 
 from tracker.eventstore.api import Projector, StoredEvent, register_projector
 
@@ -29,13 +30,11 @@ def _sync_person(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         version=events[-1].version,
         created_at=existing or events[0].recorded_at,
         updated_at=events[-1].recorded_at,
-    ).save()
+    ).save(force_insert=existing is None, force_update=existing is not None)
 
-    aliases: dict[str, Any] = state["aliases"]
-    Alias.objects.filter(person_id=stream_id).exclude(pk__in=list(aliases)).delete()
-    for alias_id, alias in aliases.items():
+    aliases = [
         Alias(
-            id=alias_id,
+            id=uuid.UUID(alias_id),
             person_id=stream_id,
             name=alias["name"],
             name_key=normalize_name(alias["name"]),
@@ -43,22 +42,51 @@ def _sync_person(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
             language=alias["language"],
             script=alias["script"],
             source=alias["source"],
-        ).save()
+        )
+        for alias_id, alias in state["aliases"].items()
+    ]
+    _replace_children(Alias, stream_id, aliases, ALIAS_COLUMNS)
 
-    tenures: dict[str, Any] = state["tenures"]
-    # Filtered by person: a tenure that moved to the winner of a merge in the same batch
-    # may already have been re-pointed by the winner's sync.
-    Tenure.objects.filter(person_id=stream_id).exclude(pk__in=list(tenures)).delete()
-    for tenure_id, tenure in tenures.items():
+    tenures = [
         Tenure(
-            id=tenure_id,
+            id=uuid.UUID(tenure_id),
             person_id=stream_id,
-            post_id=tenure["post_id"],
+            post_id=uuid.UUID(tenure["post_id"]),
             start=tenure["start"],
             end=tenure["end"],
             acting=tenure["acting"],
             sources=tenure["sources"],
-        ).save()
+        )
+        for tenure_id, tenure in state["tenures"].items()
+    ]
+    _replace_children(Tenure, stream_id, tenures, TENURE_COLUMNS)
+
+
+ALIAS_COLUMNS = ("person_id", "name", "name_key", "kind", "language", "script", "source")
+TENURE_COLUMNS = ("person_id", "post_id", "start", "end", "acting", "sources")
+
+
+def _replace_children(model: type, person_id: uuid.UUID, wanted: list, columns: tuple[str, ...]) -> None:
+    """Make the person's child rows equal `wanted`, writing only what differs.
+
+    Rows are looked up by person and by id: on a merge a tenure keeps its id and moves
+    to the winner, whose sync may run before or after the loser's in the same batch.
+    """
+    ids = [row.pk for row in wanted]
+    current = {
+        row["id"]: row
+        for row in model.objects.filter(Q(person_id=person_id) | Q(pk__in=ids)).values("id", *columns)
+    }
+    stale = [pk for pk, row in current.items() if row["person_id"] == person_id and pk not in ids]
+    if stale:
+        model.objects.filter(pk__in=stale).delete()
+    new = [row for row in wanted if row.pk not in current]
+    if new:
+        model.objects.bulk_create(new)
+    for row in wanted:
+        before = current.get(row.pk)
+        if before is not None and any(before[c] != getattr(row, c) for c in columns):
+            row.save(force_update=True)
 
 
 def _sync_organization(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
