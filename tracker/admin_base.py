@@ -53,6 +53,36 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+def _entry_label(item: Any) -> str:
+    if isinstance(item, dict):
+        label = item.get("name") or item.get("article_id") or item.get("title") or item.get("id")
+        extra = item.get("side") or ""
+        return f"{label} ({extra})" if extra else str(label)
+    return show_value(item)
+
+
+def describe_change(before: Any, after: Any) -> tuple[str, str]:
+    """(before, after) as shown in a history diff; lists of entries show only what was removed/added."""
+    if isinstance(before, list | type(None)) and isinstance(after, list) and (before or after) and all(
+        isinstance(x, dict) and "id" in x for x in [*(before or []), *after]
+    ):
+        old = {x["id"]: x for x in before or []}
+        new = {x["id"]: x for x in after}
+        removed = [_entry_label(x) for k, x in old.items() if k not in new]
+        added = [_entry_label(x) for k, x in new.items() if k not in old]
+        changed = [_entry_label(x) for k, x in new.items() if k in old and old[k] != x]
+        return (
+            "removed: " + ", ".join(removed) if removed else "—",
+            "; ".join(
+                part for part in (
+                    "added: " + ", ".join(added) if added else "",
+                    "changed: " + ", ".join(changed) if changed else "",
+                ) if part
+            ) or "—",
+        )
+    return show_value(before), show_value(after)
+
+
 def conflict_messages(
     *, stream_id: uuid.UUID, expected: int, form_values: dict[str, Any]
 ) -> tuple[list[str], int]:
@@ -155,6 +185,10 @@ class StreamHistoryMixin:
 
     revertible = True
 
+    def history_hidden_fields(self, request: HttpRequest, obj: Any) -> set[str]:
+        """State keys this user may not see in the history (e.g. a proposal's private note)."""
+        return set()
+
     # -- history, as of, revert -------------------------------------------------------------
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
         obj = self.get_object(request, object_id)
@@ -181,6 +215,9 @@ class StreamHistoryMixin:
                 }
             except StreamNotFound:
                 messages.warning(request, "The object did not exist yet at that point.")
+        hidden = self.history_hidden_fields(request, obj)
+        if as_of is not None:
+            as_of["rows"] = [(k, v) for k, v in as_of["rows"] if k not in hidden]
         current_version = max((e.event.version for e in entries if not e.related), default=0)
         rows = [
             {
@@ -194,7 +231,9 @@ class StreamHistoryMixin:
                 "reason": e.event.metadata.get("reason", ""),
                 "related": e.related,
                 "stream_type": e.event.stream_type,
-                "changes": [(k, show_value(a), show_value(b)) for k, (a, b) in e.changes.items()],
+                "changes": [
+                    (k, *describe_change(a, b)) for k, (a, b) in e.changes.items() if k not in hidden
+                ],
                 "can_revert": not e.related and e.event.version < current_version,
             }
             for e in entries

@@ -205,19 +205,22 @@ def test_not_the_same_is_remembered_and_the_candidate_disappears(curator_client)
     assert curator_client.get(_review_url(p)).context["candidates"] == []
 
 
-def test_this_is_the_same_cites_the_article_on_the_existing_meeting(curator_client):
+def test_this_is_the_same_turns_the_proposal_into_citing_the_existing_meeting(curator_client):
     # given a proposal duplicating an existing meeting
     near = _existing_meeting()
     p = _proposal()
     # when the curator says it is the same
     curator_client.post(_review_url(p), {"expected_version": p.version, "candidate": str(near.pk),
                                          "candidate_kind": "meeting", "_same": "This is the same"})
-    # then the article is cited on the existing meeting, no new meeting is made, the proposal is closed
-    assert Citation.objects.filter(meeting=near, article_id=p.article_id).exists()
-    assert not Meeting.objects.filter(pk=p.commands[0]["target_stream_id"]).exists()
+    # then the proposal now cites the article for the existing meeting instead of making a new one
     p.refresh_from_db()
-    assert p.status == "rejected" and str(near.pk) in p.reason
-    assert load_stream(near.pk)[-1].metadata["via"] == "admin"
+    assert p.kind == "cite_article" and p.status == "pending"
+    assert {c["target_stream_id"] for c in p.commands} == {str(near.pk)}
+    # when the curator accepts it
+    curator_client.post(_review_url(p), {"expected_version": p.version, "reason": "dup", "_accept": "Accept"})
+    # then the article is cited on the existing meeting and no new meeting exists
+    assert Citation.objects.filter(meeting=near, article_id=p.article_id).exists()
+    assert Meeting.objects.count() == 1
 
 
 def test_reject_on_the_review_page_requires_a_reason(curator_client):

@@ -1,6 +1,7 @@
 """The event log in the admin: read-only, like Django's `LogEntry` and pghistory's `BaseEventAdmin`."""
 from __future__ import annotations
 
+import contextvars
 import json
 import uuid
 from typing import Any
@@ -11,6 +12,23 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from .models import Content, Event
+
+# The user viewing an event page, so private payload fields can be redacted for them.
+_viewer: contextvars.ContextVar[Any] = contextvars.ContextVar("event_admin_viewer", default=None)
+# event type -> (payload key, permission needed to see it unless you are the event's author)
+PRIVATE_FIELDS = {"ChangeProposed": ("note", "moderation.review_proposal")}
+
+
+def redacted(event: Event, user: Any) -> dict:
+    """The payload as `user` may see it: private notes only for their author and reviewers."""
+    private = PRIVATE_FIELDS.get(event.type)
+    if private is None or not event.data.get(private[0]):
+        return event.data
+    key, perm = private
+    is_author = user is not None and event.metadata.get("actor_id") == getattr(user, "pk", None)
+    if user is not None and (is_author or user.has_perm(perm)):
+        return event.data
+    return {**event.data, key: "(private)"}
 
 
 @admin.register(Event)
@@ -40,6 +58,16 @@ class EventAdmin(admin.ModelAdmin):
             return queryset.none(), False
         return queryset.filter(stream_id=value) | queryset.filter(event_id=value), False
 
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None):
+        token = _viewer.set(request.user)
+        try:
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # render while the viewer is known
+            return response
+        finally:
+            _viewer.reset(token)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -63,7 +91,8 @@ class EventAdmin(admin.ModelAdmin):
 
     @admin.display(description="data")
     def data_pretty(self, obj: Event) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(obj.data, indent=2, ensure_ascii=False))
+        data = redacted(obj, _viewer.get())
+        return format_html("<pre>{}</pre>", json.dumps(data, indent=2, ensure_ascii=False))
 
 
 @admin.register(Content)
