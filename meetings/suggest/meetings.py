@@ -247,8 +247,18 @@ class _Hit:
     trig: TriggerType
 
 
+_ANY_TRIGGER = re.compile(
+    r"talk|meet|\bmet\b|summit|call|phone|video|virtual|courtesy|host|receiv|welcom|discuss|agree|"
+    r"conferr|consult|sat\s+down|conversation|dialogue|session|negotiat|shook|concurred|reaffirm|parley|"
+    r"tete|get-together",
+    re.I,
+)
+
+
 def _triggers_in(text: str, lo: int, hi: int) -> list[_Hit]:
     hits: list[_Hit] = []
+    if not _ANY_TRIGGER.search(text, lo, hi):
+        return hits
     for trig in TRIGGERS:
         for m in trig.pattern.finditer(text, lo, hi):
             if any(m.start() < h.end and h.start < m.end() for h in hits):

@@ -12,10 +12,12 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from rapidfuzz.distance import JaroWinkler
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(name: str) -> str:
     """Casefold, strip accents, keep letters only: the contract's name key."""
     decomposed = unicodedata.normalize("NFKD", name)
@@ -149,7 +151,7 @@ class Person:
     title: str | None = None
     organization: str | None = None
 
-    @property
+    @cached_property
     def parts(self) -> list[str]:
         return [normalize_name(t.text) for t in tokenize(self.key)]
 
@@ -358,10 +360,16 @@ def find_people(
     for m in mentions:
         persons[m.key] = gazetteer.persons[m.key]
     toks = tokenize(text)
-    taken = [(m.start, m.end) for m in mentions]
+    covered = bytearray(len(text) + 1)
+
+    def take(s: int, e: int) -> None:
+        covered[s:e] = b"\x01" * (e - s)
 
     def free(s: int, e: int) -> bool:
-        return not any(s < te and ts < e for ts, te in taken)
+        return not any(covered[s:e])
+
+    for m in mentions:
+        take(m.start, m.end)
 
     new_index: dict[str, str] = {}
     for s, e, name, how, title, country in sorted(_title_rules(text, toks, start), key=lambda f: (f[0], f[3] != "title")):
@@ -378,7 +386,7 @@ def find_people(
                 persons[key] = Person(key, False, country, [], title=_clean_title(title),
                                       organization=_organization(title))
         mentions.append(Mention(s, e, name, key, how))
-        taken.append((s, e))
+        take(s, e)
 
     # surname / short-form coreference to a full name mentioned earlier
     full = sorted(mentions, key=lambda m: m.start)
@@ -401,7 +409,7 @@ def find_people(
                 best = m
         if best:
             mentions.append(Mention(t.start, t.end, t.text, best.key, "coref"))
-            taken.append((t.start, t.end))
+            take(t.start, t.end)
             continue
         sole = gazetteer.by_surname(t.text)
         if sole:
@@ -410,7 +418,7 @@ def find_people(
             mentions.append(mention)
             full.append(mention)
             full.sort(key=lambda m: m.start)
-            taken.append((t.start, t.end))
+            take(t.start, t.end)
 
     # title-only mentions, resolved through the caller's tenure lookup
     if title_resolver:
