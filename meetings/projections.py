@@ -45,15 +45,17 @@ def _derive(recorded_person_id: Any, date: str) -> tuple[Any, Any]:
     return person_id, (tenure.pk if tenure is not None else None)
 
 
-def _timestamps(model: type, stream_id: uuid.UUID, events: list[StoredEvent]) -> dict[str, dt.datetime]:
-    existing = model.objects.filter(pk=stream_id).values_list("created_at", flat=True).first()
-    created = events[0].recorded_at if existing is None or events[0].version == 1 else existing
-    return {"created_at": created}
+def _created_at(existing: Any, events: list[StoredEvent]) -> dt.datetime:
+    return events[0].recorded_at if existing is None or events[0].version == 1 else existing.created_at
+
+
+_PARTICIPATION_FIELDS = ("meeting_id", "name", "recorded_person_id", "person_id", "tenure_id", "side", "is_host")
 
 
 def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
     """Write the Meeting row and its participations and citations from the folded state."""
     date = state.get("date") or ""
+    prior = Meeting.objects.filter(pk=stream_id).only("created_at", "date").first()
     meeting = Meeting(
         id=stream_id,
         title=state.get("title") or "",
@@ -75,7 +77,7 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         retracted=bool(state.get("retracted")),
         version=events[-1].version,
         updated_at=events[-1].recorded_at,
-        **_timestamps(Meeting, stream_id, events),
+        created_at=_created_at(prior, events),
     )
     meeting.save()
     # A merged meeting's entries now live on the meeting it was merged into.
@@ -84,25 +86,50 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
     citations = [] if merged else state.get("citations") or []
     Participation.objects.filter(meeting_id=stream_id).exclude(id__in=[p["id"] for p in participants]).delete()
     Citation.objects.filter(meeting_id=stream_id).exclude(id__in=[c["id"] for c in citations]).delete()
+    existing = {row.id: row for row in Participation.objects.filter(id__in=[p["id"] for p in participants])}
+    date_changed = prior is None or prior.date != date
     for p in participants:
-        person_id, tenure_id = _derive(p.get("person_id"), date)
-        Participation(
-            id=p["id"],
+        recorded = uuid.UUID(p["person_id"]) if p.get("person_id") else None
+        row = existing.get(uuid.UUID(p["id"]))
+        if row is not None and row.meeting_id == stream_id and not date_changed and row.recorded_person_id == recorded:
+            # Same person, same meeting, same date: the derivation is current, since every people
+            # event that could change it re-derives it (rederive_participations).
+            person_id, tenure_id = row.person_id, row.tenure_id
+        else:
+            person_id, tenure_id = _derive(recorded, date)
+        wanted = Participation(
+            id=uuid.UUID(p["id"]),
             meeting_id=stream_id,
             name=p.get("name") or "",
-            recorded_person_id=p.get("person_id") or None,
+            recorded_person_id=recorded,
             person_id=person_id,
             tenure_id=tenure_id,
             side=p.get("side") or "",
             is_host=bool(p.get("is_host")),
-        ).save()
+        )
+        if row is None or any(getattr(row, f) != getattr(wanted, f) for f in _PARTICIPATION_FIELDS):
+            wanted.save()
+    cited = {row.id: row for row in Citation.objects.filter(id__in=[c["id"] for c in citations])}
     for c in citations:
-        Citation(id=c["id"], meeting_id=stream_id, article_id=c["article_id"], evidence=c.get("evidence") or []).save()
+        row = cited.get(uuid.UUID(c["id"]))
+        wanted = Citation(
+            id=uuid.UUID(c["id"]),
+            meeting_id=stream_id,
+            article_id=uuid.UUID(c["article_id"]),
+            evidence=c.get("evidence") or [],
+        )
+        if row is None or (row.meeting_id, row.article_id, row.evidence) != (
+            wanted.meeting_id,
+            wanted.article_id,
+            wanted.evidence,
+        ):
+            wanted.save()
 
 
 def sync_article(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
     """Write the SourceArticle row from the folded state."""
     published_at = state.get("published_at") or ""
+    prior = SourceArticle.objects.filter(pk=stream_id).only("created_at").first()
     SourceArticle(
         id=stream_id,
         url=state.get("url") or "",
@@ -117,7 +144,7 @@ def sync_article(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         content_hash=state.get("content_hash") or "",
         duplicate_of_id=state.get("duplicate_of") or None,
         version=events[-1].version,
-        **_timestamps(SourceArticle, stream_id, events),
+        created_at=_created_at(prior, events),
     ).save()
 
 
