@@ -9,6 +9,7 @@ only. Follow-up sentences ("In the talks held in Seoul, ...") and an unnamed lea
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -50,7 +51,9 @@ TRIGGERS: list[TriggerType] = [
     _t(r"\bcalled\s+on\b", kind="courtesy_call"),
     _t(r"\b(?:held|had|holds|has|hold|have|holding|having)\s+(?:a\s+|an\s+|their\s+|the\s+|his\s+|her\s+)?(?:[\w\"“”'’-]+\s+){0,4}?"
        + _NOUNS + r"(?:\s+with)?\b"),
-    _t(r"\b(?:met|meet|meets|meeting)\s+with\b", kind="meeting"),
+    _t(r"\b(?:met|meet|meets|meeting)\s+(?:\w+ly\s+)?with\b", kind="meeting"),
+    _t(r"\b(?:discussed|discusses|discuss)\b[^,.;]{0,60}?\bwith\b(?=\s+(?:[A-Z]|his\s|her\s))", kind="talks"),
+    _t(r"\bco-?(?:chaired|chair|chairs|hosted)\b", kind="talks"),
     _t(r"\b(?:met|meet|meets)\b(?!\s+(?:the\s+)?(?:press|reporters|journalists|media|expectations|demands|requirements|criteria|target|goal|deadline|needs))", kind="meeting"),
     _t(r"\b" + _NOUNS + r"\s+with\b"),
     _t(r"\b(?:sat\s+down|conferred|consulted)\s+with\b", kind="meeting"),
@@ -71,6 +74,9 @@ _PLANNED_AFTER = re.compile(
 _NEGATED = re.compile(
     r"\b(?:not|never|no|n't|declined\s+to|refused\s+to|cancell?ed|postponed|called\s+off|scrapped|"
     r"instead\s+of|rather\s+than|without)\b\s+(?:\w+\s+){0,3}$", re.I)
+_CALLED_OFF = re.compile(
+    r"\b(?:was|were|has\s+been|have\s+been|had\s+been|is|are|got|been)\s+(?:\w+\s+)?"
+    r"(?:postponed|cancell?ed|called\s+off|scrapped|delayed|put\s+off|suspended)\b", re.I)
 _EXCLUDED_EVENT = re.compile(
     r"\b(?:reception|ceremony|ceremonies|banquet|gala|funeral|memorial\s+service|celebration|"
     r"inauguration|parade|wedding|photo\s+op(?:portunity)?|toast)\b", re.I)
@@ -363,6 +369,12 @@ def extract_meetings(
                         left = [cands[-1]]
                         far.add(id(cands[-1]))
                         pronoun_used = True
+                if not left:
+                    rel = re.search(r",\s*who\s+(?:\w+\s+){0,3}$", text[lo:h.start])
+                    if rel:
+                        owner = [m for m in ms if m.end <= lo + rel.start() and not text[m.end:lo + rel.start()].strip()]
+                        if owner:
+                            left = [owner[-1]]
                 if not left and right and "with" in text[h.start:h.end].lower():
                     after = [m for m in ms if m.start >= right[-1].end]
                     if after:
@@ -400,6 +412,9 @@ def extract_meetings(
             ) or bool(_PLANNED_AFTER.match(text[h.end:s_hi + 60]))
             if h.trig.strength == "weak" and planned:
                 continue
+            if _CALLED_OFF.search(text, h.end, sent.end):
+                prev_end = group_hi
+                continue
             mm = MeetingMention(
                 participants=[p.key for p in people],
                 status="planned" if planned else "held",
@@ -433,7 +448,14 @@ def extract_meetings(
                 "possessor": bool(_POSSESSOR.search(pre)),
                 "mentions": 1,
             }
-            found.append(mm)
+            if len(left) == 1 and len(right) >= 2 and re.search(r"\bseparate(?:ly)?\b", text[max(sent.start, h.start - 40):s_hi]):
+                for r in right:
+                    one = copy.deepcopy(mm)
+                    one.participants = [left[0].key, r.key] if left[0].key != r.key else [r.key]
+                    if len(one.participants) == 2:
+                        found.append(one)
+            else:
+                found.append(mm)
             prev_end = group_hi
         if found:
             per_sentence[si] = found

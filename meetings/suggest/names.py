@@ -108,6 +108,7 @@ HEAD_WORDS = {
     "sheikh", "emir", "diplomat",
 }
 HEADS_CAP = {w.capitalize() for w in HEAD_WORDS} - {"Chief", "General"}
+_ABBREV_HEADS = {"gen", "adm", "lt", "col", "sen", "rep", "mr", "mrs", "ms", "dr"}
 _NAME_CONNECTORS = {"of", "for", "to", "the", "and", "on"}
 _LOWER_HEADS = {"spokesperson", "spokesman", "spokeswoman", "leader", "minister", "secretary",
                 "ambassador", "president", "envoy", "director", "chief", "adviser", "advisor"}
@@ -261,11 +262,13 @@ def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple]:
         while j < n and _joined_loose(text, toks[j - 1], toks[j]):
             w = toks[j]
             wl = w.text.lower()
-            if wl in HEAD_WORDS and w.text[:1].isupper():
+            if wl in HEAD_WORDS and w.text[:1].isupper() and not (
+                    wl in _ABBREV_HEADS and text[w.end:w.end + 1] != "."):
                 if len(seg) >= 2:
                     break
                 head_at, seg = j, []
-            elif is_name_like(w):
+            elif is_name_like(w) or (wl in _ABBREV_HEADS and w.text[:1].isupper() and j + 1 < n
+                                     and is_name_like(toks[j + 1]) and _joined(text, w, toks[j + 1])):
                 seg.append(w)
             elif wl in _NAME_CONNECTORS or w.text[:1].isupper():
                 if len(seg) >= 2:

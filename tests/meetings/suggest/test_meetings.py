@@ -107,3 +107,31 @@ def test_dateline_city_is_not_a_meeting_location():
     (m,) = meetings("SEOUL, Nov. 21 (Yonhap) -- Foreign Minister Cho Hyun held talks with Marco Rubio on Friday.",
                     published="2025-11-21")
     assert m.location is None and m.date == "2025-11-21"
+
+
+def test_called_off_meetings_are_not_proposed():
+    assert meetings("The meeting between Lee Jae Myung and Donald Trump, originally set for Friday, was postponed.") == []
+
+
+def test_meeting_in_a_relative_clause_and_a_co_chaired_dialogue():
+    (m,) = meetings("Foreign Minister Cho Hyun, who met Secretary of State Marco Rubio in Washington on "
+                    "Thursday, said the alliance is strong.")
+    assert (set(m.participants), m.date, m.location) == ({"Cho Hyun", "Marco Rubio"}, "2025-09-11", "Washington")
+    (d,) = meetings("Vice Minister Park Yoon-joo and Under Secretary Allison Hooker co-chaired the strategic "
+                    "dialogue in Seoul on Friday.", people=[])
+    assert set(d.participants) == {"Park Yoon-joo", "Allison Hooker"} and d.location == "Seoul"
+
+
+def test_separate_meetings_are_split_and_trilateral_talks_keep_everyone():
+    found = meetings("Lee Jae Myung met separately with Japanese Prime Minister Shigeru Ishiba and Chinese "
+                     "President Xi Jinping.")
+    assert {frozenset(m.participants) for m in found} == {
+        frozenset({"Lee Jae Myung", "Shigeru Ishiba"}), frozenset({"Lee Jae Myung", "Xi Jinping"})}
+    (t,) = meetings("Cho Hyun, Marco Rubio and Japanese Foreign Minister Takeshi Iwaya held trilateral talks "
+                    "in Singapore on Saturday.")
+    assert set(t.participants) == {"Cho Hyun", "Marco Rubio", "Takeshi Iwaya"}
+
+
+def test_a_name_that_looks_like_a_rank_abbreviation():
+    (m,) = meetings("Defense Secretary Pete Hegseth met Japanese Defense Minister Gen Nakatani in Tokyo.", people=[])
+    assert set(m.participants) == {"Pete Hegseth", "Gen Nakatani"}
