@@ -10,13 +10,15 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from .models import Event, EventLink
+from .models import Checkpoint, Event, EventLink
 from .progress import progress
 from .projection import owned_models
 from .readmodel import projecting
-from .store import StoredEvent, project
+from .store import INLINE_CHECKPOINT, StateCache, StoredEvent, project, save_states
 
 BATCH = 2000
+STATE_FLUSH = 10_000  # events between bulk writes of cached stream states
+STATE_CACHE = 200_000  # stream states kept in memory during a replay
 
 
 @dataclasses.dataclass
@@ -52,20 +54,35 @@ def _iter_events(after: int = 0) -> Iterator[StoredEvent]:
 
 
 def _replay(*, show_progress: bool) -> int:
-    """Project every event again, one original append batch at a time (as they were live)."""
+    """Project every event again, one original append batch at a time (as they were live).
+
+    Stream states are kept in memory and written in bulk every STATE_FLUSH events (the read
+    models were emptied, so the cache is authoritative until it is flushed); the checkpoint
+    is written once at the end. Projectors see exactly the same calls as live.
+    """
     total = Event.objects.count()
     batch: list[StoredEvent] = []
+    states = StateCache()  # the read models were just emptied: complete until evicted
     count = 0
     events = _iter_events()
     if show_progress:
         events = progress(events, total=total, desc="replay", unit="ev")
     for stored in events:
         if batch and stored.metadata.get("batch") != batch[-1].metadata.get("batch"):
-            project(batch)
+            project(batch, states=states, checkpoint=False)
             batch = []
         batch.append(stored)
         count += 1
-    project(batch)
+        if count % STATE_FLUSH == 0:
+            save_states(states)
+            if len(states) > STATE_CACHE:
+                states.clear()  # flushed rows are read back from the table when needed
+                states.complete = False
+    project(batch, states=states, checkpoint=False)
+    save_states(states)
+    if count:
+        with projecting():
+            Checkpoint(name=INLINE_CHECKPOINT, last_position=batch[-1].position).save()
     return count
 
 
