@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
@@ -228,6 +229,7 @@ def _command_value(value: Any) -> Any:
 @admin.register(SourceArticle)
 class SourceArticleAdmin(CommandAdmin):
     form = ArticleForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("__str__", "publisher", "published_date", "language", "wire_service", "duplicate_of")
     list_filter = ("publisher", "language", "wire_service")
     search_fields = ("title", "url", "canonical_url", "content_hash")

@@ -247,3 +247,31 @@ def test_admin_home_shows_pending_by_kind_and_recent_changes(curator_client):
     assert response.context["pending_by_kind"][0]["kind"] == "new meeting"
     assert any(e["type"] == "ChangeProposed" for e in response.context["recent_changes"])
     assert b'id="curator-home"' in response.content
+
+
+def test_a_stale_proposal_is_shown_with_the_difference_then_accepted_against_the_current_record(curator_client):
+    # given a robot proposal to edit a meeting, and a later change to that meeting
+    meeting = _existing_meeting()
+    sub = proposal_submit(
+        user=_robot(), context=_robot_ctx(), kind="edit_meeting", confidence=0.8,
+        commands=[{"command": "meeting_revise", "args": {"meeting_id": str(meeting.pk), "changes": {"kind": "talks"}}}],
+        summary="Talks, not a call",
+    )
+    meeting_commands.meeting_revise(meeting_id=meeting.pk, changes={"location_name": "Seoul"},
+                                    context=Context.system(reason="other edit"), expected_version=1)
+    p = Proposal.objects.get(pk=sub.proposal_id)
+    # when the curator accepts it
+    curator_client.post(_review_url(p), {"expected_version": p.version, "reason": "", "_accept": "Accept"})
+    # then nothing is applied; the review page shows it stale with what changed and who changed it
+    p.refresh_from_db()
+    assert p.status == "stale"
+    page = curator_client.get(_review_url(p))
+    assert page.context["staleness"][0]["changes"]["location_name"] == ["", "Seoul"]
+    assert b"Accept against the current records" in page.content
+    # when the curator accepts against the current record
+    curator_client.post(_review_url(p), {"expected_version": p.version, "reason": "checked", "_rebase": "1"})
+    # then it is applied on top of the other change
+    p.refresh_from_db()
+    meeting.refresh_from_db()
+    assert p.status == "accepted"
+    assert (meeting.kind, meeting.location_name) == ("talks", "Seoul")

@@ -455,22 +455,25 @@ class ProposalAdmin(StreamHistoryMixin, admin.ModelAdmin):
         except ValueError:
             expected = proposal.version
         try:
-            if "_accept" in post or "_save" in post:
+            if "_accept" in post or "_save" in post or "_rebase" in post or "_override" in post:
                 edits, parse_errors = parse_edits(proposal, post)
                 if parse_errors:
                     return None, post, list(parse_errors.values())
+                # "_rebase": the reviewer saw what changed in the targets (a stale proposal)
+                rebase = "_rebase" in post
                 with transaction.atomic():
                     version = expected
-                    if edits:
+                    if edits or rebase:
                         version = next_version(version, proposal_edit(
                             proposal_id=proposal.pk, user=request.user, context=context,
-                            expected_version=version, args=edits, note=reason,
+                            expected_version=version, args=edits, rebase=rebase, note=reason,
                         ))
                     if "_save" in post:
                         self.message_user(request, "Proposal edited." if edits else "Nothing changed.", messages.SUCCESS)
                         return HttpResponseRedirect(self._review_url(proposal)), None, []
                     outcome = proposal_accept(
-                        proposal_id=proposal.pk, user=request.user, context=context, expected_version=version
+                        proposal_id=proposal.pk, user=request.user, context=context, expected_version=version,
+                        override_locked="_override" in post,
                     )
                 if outcome.accepted:
                     self.message_user(request, f"Accepted: {len(outcome.applied)} event(s) appended.", messages.SUCCESS)
