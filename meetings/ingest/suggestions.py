@@ -24,8 +24,9 @@ from meetings.models import Meeting, Participation, SourceArticle
 from meetings.suggest.names import Gazetteer, tenure_title_resolver
 from meetings.suggest.pipeline import ArticleExtraction, extract, meeting_record
 from meetings.suggest.scoring import same_meeting
-from people.models import Person, Tenure
+from people.models import Alias, Person, Tenure
 from people.names import normalize_name
+from tracker.common import partialdate
 from tracker.eventstore.api import Context, content_get
 from tracker.eventstore.models import Event, StreamState
 from tracker.moderation.commands import proposal_attach_evidence, proposal_submit
@@ -95,13 +96,14 @@ def known_people() -> KnownPeople:
 
 
 def _participant_keys(participants: list[dict]) -> list[str]:
-    return sorted({p["person_id"] if p.get("person_id") else "name:" + normalize_name(p["name"]) for p in participants})
+    """Normalised names: a person recorded by id and the same person recorded by name match."""
+    return sorted({normalize_name(p["name"]) for p in participants})
 
 
-def _record_matches(mention: dict, keys: list[str], proposed_id: uuid.UUID) -> tuple[Meeting, float] | None:
+def _record_matches(mention: dict, participants: list[dict], proposed_id: uuid.UUID) -> tuple[Meeting, float] | None:
     """The meeting on record that this mention most likely reports, if any."""
-    ids = [k for k in keys if not k.startswith("name:")]
-    names = [k[5:] for k in keys if k.startswith("name:")]
+    keys = _participant_keys(participants)
+    ids = [p["person_id"] for p in participants if p.get("person_id")]
     live = Participation.objects.filter(meeting__merged_into__isnull=True, meeting__retracted=False)
     if len(ids) >= 2:
         # at least two of the same persons on record: the cheap, indexed case
@@ -110,21 +112,47 @@ def _record_matches(mention: dict, keys: list[str], proposed_id: uuid.UUID) -> t
             .annotate(n=Count("person_id", distinct=True)).filter(n__gte=2)
             .values_list("meeting_id", flat=True)
         )
-    elif ids:
-        candidate_ids = set(live.filter(person_id__in=ids).values_list("meeting_id", flat=True))
     else:
-        candidate_ids = {
-            p.meeting_id for p in live.filter(person__isnull=True) if normalize_name(p.name) in names
-        }
+        candidate_ids = set(live.filter(person_id__in=ids).values_list("meeting_id", flat=True))
+    # Participants recorded by name only (before they were on record) match by their name.
+    spellings = {p["name"] for p in participants}
+    spellings |= set(Alias.objects.filter(person_id__in=ids).values_list("name", flat=True))
+    candidate_ids |= set(
+        live.filter(person__isnull=True, name__in=spellings).values_list("meeting_id", flat=True)
+    )
     best: tuple[Meeting, float] | None = None
-    for meeting in Meeting.objects.filter(pk__in=candidate_ids).prefetch_related("participants"):
-        theirs = {"participants": _participant_keys(
-            [{"person_id": str(p.person_id) if p.person_id else None, "name": p.name} for p in meeting.participants.all()]
-        ), "date": meeting.date or None, "status": meeting.status, "mode": meeting.mode}
+    meetings = Meeting.objects.filter(pk__in=candidate_ids).prefetch_related("participants__person", "citations__article")
+    for meeting in meetings:
+        if not _plausible_follow_up(meeting, mention):
+            continue
+        theirs = {
+            "participants": _participant_keys(
+                [{"name": p.person.name if p.person else p.name} for p in meeting.participants.all()]
+            ),
+            "date": meeting.date or None, "status": meeting.status, "mode": meeting.mode,
+        }
         score = same_meeting({**mention, "participants": keys}, theirs)
         if score >= LINK_THRESHOLD and (best is None or score > best[1]) and not pair_is_distinct(meeting.id, proposed_id):
             best = (meeting, score)
     return best
+
+
+PLANNED_HORIZON_DAYS = 45
+
+
+def _plausible_follow_up(meeting: Meeting, mention: dict) -> bool:
+    """An undated planned meeting is only the one a later held mention reports if it happened
+    within a few weeks of when it was announced (a visit announced in August is not the
+    summit held in October)."""
+    if meeting.date or meeting.status != Meeting.Status.PLANNED or not mention.get("date"):
+        return True
+    announced = [c.article.published_date for c in meeting.citations.all() if c.article.published_date]
+    if not announced:
+        return True
+    start = partialdate.first_day(min(announced))
+    return partialdate.last_day(mention["date"]) >= start and (
+        partialdate.first_day(mention["date"]) - start
+    ).days <= PLANNED_HORIZON_DAYS
 
 
 def _pending_match(mention: dict, keys: list[str], article_id: uuid.UUID) -> Proposal | None:
@@ -143,6 +171,11 @@ def _pending_match(mention: dict, keys: list[str], article_id: uuid.UUID) -> Pro
 
 
 # --- proposals ----------------------------------------------------------------------------
+
+
+def proposed_meeting_id(article_id: uuid.UUID, keys: list[str]) -> uuid.UUID:
+    """Id a meeting proposed from this article with these participants gets (stable across runs)."""
+    return uuid.uuid5(SUGGESTION_NS, f"meeting:{article_id}:{'|'.join(sorted(keys))}")
 
 
 def _robot() -> tuple[object, Context]:
@@ -180,10 +213,10 @@ def _propose_meeting(article: SourceArticle, m: dict, known: KnownPeople, robot,
         person_id = known.ids_by_key.get(normalize_name(name))
         participants.append({"person_id": str(person_id), "name": name} if person_id else {"name": name})
     keys = _participant_keys(participants)
-    proposed_id = uuid.uuid5(SUGGESTION_NS, f"meeting:{article.id}:{'|'.join(keys)}")
+    proposed_id = proposed_meeting_id(article.id, keys)
     evidence = _evidence(article.id, m.get("evidence", []))
     confidence = float(m.get("confidence", 0.5))
-    on_record = _record_matches(m, keys, proposed_id)
+    on_record = _record_matches(m, participants, proposed_id)
     if on_record:
         meeting, score = on_record
         commands = [{"command": "meeting_cite_article", "args": {

@@ -2,8 +2,9 @@ import pytest
 
 from meetings.commands import meeting_record
 from meetings.ingest.services import article_ingest_text
-from meetings.ingest.suggestions import article_suggest
+from meetings.ingest.suggestions import article_suggest, proposed_meeting_id
 from meetings.models import Meeting
+from people.names import normalize_name
 from tracker.eventstore.api import CommandError, Context
 from tracker.moderation.commands import pair_mark_distinct, proposal_accept, proposal_reject
 from tracker.moderation.models import Proposal
@@ -108,10 +109,7 @@ def test_not_the_same_pair_is_never_proposed_again(officials, curator):
     assert outcome.action == "cite"
     # a curator says the article's meeting is not the one on record, and rejects the citation
     ctx = Context.for_user(curator, via="admin", reason="different meeting")
-    proposed_id = __import__("uuid").uuid5(
-        __import__("meetings.ingest.suggestions", fromlist=["x"]).SUGGESTION_NS,
-        f"meeting:{article.id}:" + "|".join(sorted([str(officials['Allison Hooker']), str(officials['Park Yoon-joo'])])),
-    )
+    proposed_id = proposed_meeting_id(article.id, [normalize_name("Park Yoon-joo"), normalize_name("Allison Hooker")])
     pair_mark_distinct(a_id=meeting.id, b_id=proposed_id, user=curator, context=ctx, kind="meeting")
     cite = Proposal.objects.get()
     proposal_reject(proposal_id=cite.id, user=curator, context=ctx, expected_version=cite.version, reason="different meeting")
@@ -144,3 +142,21 @@ def test_unknown_titled_official_becomes_a_new_person_proposal(officials):
     meeting = Proposal.objects.get(kind="new_meeting")
     names = {p["name"] for p in meeting.commands[0]["args"]["participants"]}
     assert names == {"Cho Hyun", "Kevin Kim"}
+
+
+def test_a_visit_announced_months_earlier_is_not_linked_to_a_later_meeting(officials, curator):
+    # given a planned, undated meeting announced in an article of early August
+    announced = _ingest(
+        "SEOUL, Aug. 5 (Yonhap) -- Foreign Minister Cho Hyun will meet Secretary of State Marco Rubio "
+        "in Washington, the ministry said, without giving a date.", "2025-08-05")
+    article_suggest(article_id=announced.id)
+    _accept_all(curator)
+    (planned,) = Meeting.objects.all()
+    assert planned.status == "planned" and planned.date == ""
+    # when an October article reports a meeting of the two, held that month
+    later = _ingest(
+        "SEOUL, Oct. 30 (Yonhap) -- Foreign Minister Cho Hyun held talks with Secretary of State "
+        "Marco Rubio in Gyeongju on Wednesday on the sidelines of the APEC summit.", "2025-10-30")
+    (outcome,) = article_suggest(article_id=later.id)
+    # then it is a new meeting, not the announced visit
+    assert outcome.action == "new"
