@@ -8,6 +8,7 @@ Person state::
      "merged_into": person id | None,
      "absorbed": {loser id: {"alias_ids": [...], "tenure_ids": [...]}}}
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -183,7 +184,9 @@ class OrganizationAggregate(Aggregate):
 
 
 def _post_created(state: dict, data: dict, stored: Any) -> dict:
-    state.update(id=str(stored.stream_id), title=data["title"], organization_id=data["organization_id"])
+    state.update(
+        id=str(stored.stream_id), title=data["title"], organization_id=data["organization_id"]
+    )
     return state
 
 

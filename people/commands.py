@@ -9,6 +9,7 @@ an empty list when the command changes nothing (e.g. adding an alias the person 
 has under exactly that spelling: a duplicate alias is a no-op, not an error, so robots and
 the demo loader can repeat themselves safely).
 """
+
 from __future__ import annotations
 
 import re
@@ -115,7 +116,9 @@ def _check_order(start: str, end: str) -> None:
 def _clean_sources(sources: Sequence[str]) -> list[str]:
     if isinstance(sources, str):
         sources = [sources]
-    return [s.strip() for s in sources if s and s.strip()]
+    if not all(isinstance(s, str) for s in sources):
+        raise _fail("sources", "Each source is a URL or a note (text).")
+    return [s.strip() for s in sources if s.strip()]
 
 
 def _load(stream_type: str, stream_id: uuid.UUID, field: str) -> tuple[dict, int]:
@@ -125,7 +128,9 @@ def _load(stream_type: str, stream_id: uuid.UUID, field: str) -> tuple[dict, int
         raise _fail(field, f"No {stream_type} with id {stream_id}.") from None
 
 
-def _load_checked(stream_type: str, stream_id: uuid.UUID, expected_version: int, field: str) -> dict:
+def _load_checked(
+    stream_type: str, stream_id: uuid.UUID, expected_version: int, field: str
+) -> dict:
     """Load a stream and refuse a stale version up front, so no-ops are checked too."""
     state, version = _load(stream_type, stream_id, field)
     if version != expected_version:
@@ -144,12 +149,21 @@ def _load_live_person(person_id: uuid.UUID | str, expected_version: int) -> tupl
     return pid, state
 
 
-def _person_append(pid: uuid.UUID, version: int, events: list, context: Context) -> list[StoredEvent]:
+def _person_append(
+    pid: uuid.UUID, version: int, events: list, context: Context
+) -> list[StoredEvent]:
     if not events:
         return []
     return append(
         stream_type=PERSON, stream_id=pid, expected_version=version, events=events, context=context
     )
+
+
+def _clean_text(value: str | None, field: str, max_length: int) -> str:
+    text = " ".join((value or "").split())
+    if len(text) > max_length:
+        raise _fail(field, f"At most {max_length} characters.")
+    return text
 
 
 def _alias_event(name: str, *, kind: str, language: str, script: str, source: str) -> AliasAdded:
@@ -159,9 +173,9 @@ def _alias_event(name: str, *, kind: str, language: str, script: str, source: st
         alias_id=str(uuid.uuid4()),
         name=name,
         kind=kind,
-        language=(language or "").strip(),
-        script=(script or "").strip(),
-        source=(source or "").strip()[:500],
+        language=_clean_text(language, "language", 16),  # a BCP 47 tag such as "ko"
+        script=_clean_text(script, "script", 8),  # an ISO 15924 code such as "Hang"
+        source=_clean_text(source, "source", 500),
     )
 
 
@@ -194,7 +208,7 @@ def person_register(
     events: list = [
         PersonRegistered(
             name=name,
-            sort_name=" ".join((sort_name or "").split()),
+            sort_name=_clean_text(sort_name, "sort_name", NAME_MAX),
             country=_clean_country(country),
             external_ids=ids,
         )
@@ -230,7 +244,9 @@ def person_rename(
     """Change the canonical name (and sort name); optionally keep the old name as an alias."""
     pid, state = _load_live_person(person_id, expected_version)
     name = _clean_name(name)
-    sort = state["sort_name"] if sort_name is None else " ".join(sort_name.split())
+    sort = (
+        state["sort_name"] if sort_name is None else _clean_text(sort_name, "sort_name", NAME_MAX)
+    )
     if name == state["name"] and sort == state["sort_name"]:
         return []
     events: list = [PersonRenamed(name=name, sort_name=sort)]
@@ -275,7 +291,11 @@ def person_alias_add(
 
 @transaction.atomic
 def person_alias_remove(
-    *, person_id: uuid.UUID | str, alias_id: uuid.UUID | str, expected_version: int, context: Context
+    *,
+    person_id: uuid.UUID | str,
+    alias_id: uuid.UUID | str,
+    expected_version: int,
+    context: Context,
 ) -> list[StoredEvent]:
     """Remove one of the person's aliases."""
     pid, state = _load_live_person(person_id, expected_version)
@@ -381,7 +401,11 @@ def person_tenure_correct(
 
 @transaction.atomic
 def person_tenure_remove(
-    *, person_id: uuid.UUID | str, tenure_id: uuid.UUID | str, expected_version: int, context: Context
+    *,
+    person_id: uuid.UUID | str,
+    tenure_id: uuid.UUID | str,
+    expected_version: int,
+    context: Context,
 ) -> list[StoredEvent]:
     """Withdraw a tenure recorded in error."""
     pid, state = _load_live_person(person_id, expected_version)
@@ -411,7 +435,9 @@ def person_external_id_record(
     scheme, value = _clean_external_id(scheme, value)
     if state["external_ids"].get(scheme, "") == value:
         return []
-    return _person_append(pid, expected_version, [ExternalIdRecorded(scheme=scheme, value=value)], context)
+    return _person_append(
+        pid, expected_version, [ExternalIdRecorded(scheme=scheme, value=value)], context
+    )
 
 
 @transaction.atomic
@@ -435,7 +461,9 @@ def person_merge(
     loser_state = _load_checked(PERSON, loser, loser_expected_version, "loser_id")
     winner_state = _load_checked(PERSON, winner, winner_expected_version, "winner_id")
     if loser_state["merged_into"]:
-        raise _fail("loser_id", f"This person was already merged into {loser_state['merged_into']}.")
+        raise _fail(
+            "loser_id", f"This person was already merged into {loser_state['merged_into']}."
+        )
     if winner_state["merged_into"]:
         raise _fail(
             "winner_id",
@@ -443,7 +471,9 @@ def person_merge(
         )
     known = _known_spellings(winner_state)
     new_aliases: list[dict] = []
-    candidates = [{"name": loser_state["name"], "kind": "merged", "language": "", "script": "", "source": ""}]
+    candidates = [
+        {"name": loser_state["name"], "kind": "merged", "language": "", "script": "", "source": ""}
+    ]
     candidates += list(loser_state["aliases"].values())
     for alias in candidates:
         if alias["name"] in known:
@@ -505,7 +535,9 @@ def person_unmerge(
         for tid in absorbed["tenure_ids"]
         if tid in winner_state["tenures"]
     ]
-    event = PersonUnmerged(loser=str(loser), winner=str(winner), alias_ids=alias_ids, tenures=tenures)
+    event = PersonUnmerged(
+        loser=str(loser), winner=str(winner), alias_ids=alias_ids, tenures=tenures
+    )
     related = [loser, winner]
     return append_many(
         [
@@ -544,7 +576,9 @@ def organization_register(
     country = _clean_country(country)
     existing = _organization_find(name, country)
     if existing is not None:
-        raise _fail("name", f"{existing.name} ({country or 'no country'}) exists already: {existing.id}.")
+        raise _fail(
+            "name", f"{existing.name} ({country or 'no country'}) exists already: {existing.id}."
+        )
     stored = append(
         stream_type=ORGANIZATION,
         stream_id=organization_id or uuid.uuid4(),
@@ -576,7 +610,11 @@ def organization_rename(
 
 @transaction.atomic
 def post_create(
-    *, title: str, organization_id: uuid.UUID | str, context: Context, post_id: uuid.UUID | None = None
+    *,
+    title: str,
+    organization_id: uuid.UUID | str,
+    context: Context,
+    post_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Create a post (a title at an organization); refuse a second post of the same title there."""
     oid = _as_uuid(organization_id, "organization_id")
@@ -584,7 +622,9 @@ def post_create(
     title = _clean_name(title, "title", max_length=TITLE_MAX)
     existing = _post_find(title, oid)
     if existing is not None:
-        raise _fail("title", f"{existing.title} exists already at this organization: {existing.id}.")
+        raise _fail(
+            "title", f"{existing.title} exists already at this organization: {existing.id}."
+        )
     stored = append(
         stream_type=POST,
         stream_id=post_id or uuid.uuid4(),
@@ -615,15 +655,23 @@ def post_retitle(
 
 
 @transaction.atomic
-def post_ensure(*, title: str, organization_name: str, country: str = "", context: Context) -> uuid.UUID:
+def post_ensure(
+    *, title: str, organization_name: str, country: str = "", context: Context
+) -> uuid.UUID:
     """Return the id of the post `title` at the named organization, creating either if missing.
 
     Names match by their normalised key, so spacing, case and accents do not split records.
+    Two concurrent first calls for the same new post can still create it twice: only the
+    read model indexes names, and it is read before the append.
     """
     title = _clean_name(title, "title", max_length=TITLE_MAX)
     organization_name = _clean_name(organization_name, "organization_name", max_length=TITLE_MAX)
     country = _clean_country(country)
     org = _organization_find(organization_name, country)
-    oid = org.id if org else organization_register(name=organization_name, country=country, context=context)
+    oid = (
+        org.id
+        if org
+        else organization_register(name=organization_name, country=country, context=context)
+    )
     post = _post_find(title, oid)
     return post.id if post else post_create(title=title, organization_id=oid, context=context)

@@ -10,6 +10,7 @@ ids). `PersonUnmerged` is appended to both streams and undoes both sides: on the
 it removes the aliases and tenures listed, on the loser it clears the redirect and puts
 the listed tenures back. All three carry `related_ids` with both person ids.
 """
+
 from __future__ import annotations
 
 import dataclasses

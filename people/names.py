@@ -3,6 +3,7 @@
 Follows the corpus scoring contract: casefold, strip accents, drop every non-letter, so
 "Park Yoon-Joo", "park yoonjoo" and "PARK Yoon Joo" all have the key "parkyoonjoo".
 """
+
 from __future__ import annotations
 
 import unicodedata

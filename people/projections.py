@@ -3,6 +3,7 @@
 Each sync is a pure function of the stream's state and the batch of events just applied:
 rows no longer in state are deleted, times come from the events, never from the clock.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -66,7 +67,9 @@ ALIAS_COLUMNS = ("person_id", "name", "name_key", "kind", "language", "script", 
 TENURE_COLUMNS = ("person_id", "post_id", "start", "end", "acting", "sources")
 
 
-def _replace_children(model: type, person_id: uuid.UUID, wanted: list, columns: tuple[str, ...]) -> None:
+def _replace_children(
+    model: type, person_id: uuid.UUID, wanted: list, columns: tuple[str, ...]
+) -> None:
     """Make the person's child rows equal `wanted`, writing only what differs.
 
     Rows are looked up by person and by id: on a merge a tenure keeps its id and moves
@@ -75,7 +78,9 @@ def _replace_children(model: type, person_id: uuid.UUID, wanted: list, columns: 
     ids = [row.pk for row in wanted]
     current = {
         row["id"]: row
-        for row in model.objects.filter(Q(person_id=person_id) | Q(pk__in=ids)).values("id", *columns)
+        for row in model.objects.filter(Q(person_id=person_id) | Q(pk__in=ids)).values(
+            "id", *columns
+        )
     }
     stale = [pk for pk, row in current.items() if row["person_id"] == person_id and pk not in ids]
     if stale:

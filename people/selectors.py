@@ -2,6 +2,7 @@
 
 Public: other apps call these, never the read models' internals.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -81,7 +82,9 @@ def person_holding(*, post_id: uuid.UUID | str, on: str) -> list[Person]:
         if resolved is None or resolved in seen:
             continue
         seen.add(resolved)
-        out.append(tenure.person if resolved == tenure.person_id else Person.objects.get(pk=resolved))
+        out.append(
+            tenure.person if resolved == tenure.person_id else Person.objects.get(pk=resolved)
+        )
     return out
 
 

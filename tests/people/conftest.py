@@ -1,4 +1,5 @@
 """Fixtures for officials: a context and a few recorded posts and persons."""
+
 from __future__ import annotations
 
 import uuid
@@ -28,7 +29,10 @@ def fm_post(ctx: Context) -> uuid.UUID:
 @pytest.fixture
 def sos_post(ctx: Context) -> uuid.UUID:
     return commands.post_ensure(
-        title="Secretary of State", organization_name="Department of State", country="US", context=ctx
+        title="Secretary of State",
+        organization_name="Department of State",
+        country="US",
+        context=ctx,
     )
 
 

@@ -23,7 +23,12 @@ def _person(ctx, name, *, aliases=(), tenures=()):
     pid = commands.person_register(name=name, aliases=aliases, context=ctx)
     for post_id, start, end in tenures:
         commands.person_tenure_start(
-            person_id=pid, post_id=post_id, start=start, end=end, expected_version=version_of(pid), context=ctx
+            person_id=pid,
+            post_id=post_id,
+            start=start,
+            end=end,
+            expected_version=version_of(pid),
+            context=ctx,
         )
     return pid
 
@@ -53,7 +58,11 @@ def test_person_holding_answers_who_held_a_post_at_partial_dates(ctx, fm_post):
 def test_posts_of_and_tenure_on_prefer_the_latest_starting_tenure(ctx, ctx_posts):
     # given: a minister who was also acting president for three months
     acting, finance = ctx_posts
-    pid = _person(ctx, "Choi Sang-mok", tenures=[(finance, "2023-12", ""), (acting, "2024-12-27", "2025-03-24")])
+    pid = _person(
+        ctx,
+        "Choi Sang-mok",
+        tenures=[(finance, "2023-12", ""), (acting, "2024-12-27", "2025-03-24")],
+    )
     # then
     assert [t.post_id for t in posts_of(person_id=pid, on="2025-01-10")] == [acting, finance]
     assert tenure_on(person_id=pid, on="2025-01-10").post_id == acting
@@ -63,7 +72,9 @@ def test_posts_of_and_tenure_on_prefer_the_latest_starting_tenure(ctx, ctx_posts
 
 
 def test_tenure_on_prefers_the_more_precise_start_among_equal_starts(ctx, fm_post, sos_post):
-    pid = _person(ctx, "Someone Else", tenures=[(sos_post, "2025", ""), (fm_post, "2025-01-01", "")])
+    pid = _person(
+        ctx, "Someone Else", tenures=[(sos_post, "2025", ""), (fm_post, "2025-01-01", "")]
+    )
     assert tenure_on(person_id=pid, on="2025-03").post_id == fm_post
 
 
@@ -145,7 +156,10 @@ def test_person_history_has_field_diffs_in_order(ctx):
 @pytest.fixture
 def ctx_posts(ctx):
     acting = commands.post_ensure(
-        title="Acting President", organization_name="Office of the President", country="KR", context=ctx
+        title="Acting President",
+        organization_name="Office of the President",
+        country="KR",
+        context=ctx,
     )
     finance = commands.post_ensure(
         title="Deputy Prime Minister and Minister of Economy and Finance",
