@@ -24,6 +24,7 @@ from tracker.eventstore.api import (
     StreamWrite,
     append,
     append_many,
+    content_hash,
     content_put,
     load,
 )
@@ -726,21 +727,30 @@ def article_register(
     if expected_version != 0:
         errors.add("expected_version", "A new article starts at version 0.")
     errors.raise_if_any("the article was not registered")
-    digest = content_put(text) if text else ""
+    digest = content_hash(text) if text else ""
     existing = article_find_existing(canonical_url=clean.get("canonical_url", ""), content_hash=digest)
     if existing:
         return existing
+    if text:
+        content_put(text)
     # The id derives from what makes the article unique, so two racing registrations of one
     # article collide on the same stream (a conflict) instead of making two articles.
     key = f"url:{clean['canonical_url']}" if clean.get("canonical_url") else f"sha256:{digest}"
     stream_id = uuid.uuid5(ARTICLE_NS, key)
-    append(
-        stream_type=ARTICLE,
-        stream_id=stream_id,
-        expected_version=0,
-        events=[ArticleRegistered(**clean, content_hash=digest)],
-        context=context,
-    )
+    try:
+        append(
+            stream_type=ARTICLE,
+            stream_id=stream_id,
+            expected_version=0,
+            events=[ArticleRegistered(**clean, content_hash=digest)],
+            context=context,
+        )
+    except ConcurrencyConflict:
+        # Someone registered the same article a moment ago: theirs is the article.
+        winner = SourceArticle.objects.filter(pk=stream_id).first()
+        if winner is None:
+            raise
+        return winner
     return SourceArticle.objects.get(pk=stream_id)
 
 

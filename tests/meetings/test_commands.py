@@ -1,7 +1,9 @@
 import datetime as dt
+import threading
 import uuid
 
 import pytest
+from django.db import connections
 
 from meetings import commands
 from meetings.models import Citation, Meeting, Participation, SourceArticle
@@ -9,6 +11,7 @@ from meetings.selectors import meeting_history
 from tracker.eventstore.api import (
     CommandError,
     ConcurrencyConflict,
+    Context,
     content_get,
     content_hash,
     load_stream,
@@ -376,3 +379,29 @@ def test_marking_a_copy_points_at_the_root_original_and_refuses_cycles(ctx):
     assert marked.duplicate_of_id == original.id
     with pytest.raises(CommandError):
         commands.article_mark_duplicate(article_id=original.id, of_id=copy.id, context=ctx, expected_version=1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_registrations_of_one_article_make_one_article():
+    # given: two workers fetched the same story at the same moment
+    barrier = threading.Barrier(2)
+    ids: list[uuid.UUID] = []
+    ctx = Context.system(reason="ingest")
+
+    def register(text: str) -> None:
+        try:
+            barrier.wait()
+            ids.append(_article(ctx, text=text).id)
+        finally:
+            connections.close_all()
+
+    # when
+    threads = [threading.Thread(target=register, args=(BODY + suffix,)) for suffix in ("", " ")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then: both got the same article, and the log holds one registration
+    assert len(ids) == 2 and ids[0] == ids[1]
+    assert Event.objects.filter(type="ArticleRegistered").count() == 1
