@@ -20,7 +20,7 @@ from .scoring import load_corpus, same_meeting, score
 LINK_THRESHOLD = 0.5
 
 
-def run(corpus_dir: str, *, use_people: bool = True) -> tuple[list[dict], dict, list[float]]:
+def run(corpus_dir: str, *, use_people: bool = True, ner=None) -> tuple[list[dict], dict, list[float]]:
     corpus = load_corpus(corpus_dir)
     people = corpus.people if use_people and corpus.people else []
     gazetteer = Gazetteer(people)
@@ -30,7 +30,7 @@ def run(corpus_dir: str, *, use_people: bool = True) -> tuple[list[dict], dict, 
     for g in corpus.in_published_order():
         t0 = time.process_time()
         ex = extract(corpus.articles[g["article"]], published=g.get("published"),
-                     known_people=gazetteer, title_resolver=resolver)
+                     known_people=gazetteer, title_resolver=resolver, ner=ner)
         timings.append(time.process_time() - t0)  # CPU time: robust to a busy machine
         meetings = []
         for m in ex.meetings:
@@ -66,9 +66,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("corpus")
     ap.add_argument("--no-people", action="store_true", help="start cold: no known persons")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--ner", action="store_true", help="add PERSON spans from an installed spaCy model")
     ap.add_argument("--predictions", help="write predictions (gold layout) to this file")
     args = ap.parse_args(argv)
-    predictions, metrics, timings = run(args.corpus, use_people=not args.no_people)
+    ner = None
+    if args.ner:
+        from .ner import load_person_ner
+
+        ner = load_person_ner()
+        if ner is None:
+            ap.error("--ner: spaCy or its model is not installed")
+    predictions, metrics, timings = run(args.corpus, use_people=not args.no_people, ner=ner)
     metrics["cpu_ms_per_article_mean"] = round(1000 * sum(timings) / max(1, len(timings)), 2)
     metrics["cpu_ms_per_article_max"] = round(1000 * max(timings, default=0), 2)
     if args.predictions:

@@ -356,6 +356,7 @@ def find_people(
     start: int = 0,
     title_resolver: TitleResolver | None = None,
     date: str | None = None,
+    extra_spans: Iterable[tuple[int, int]] = (),
 ) -> PeopleFound:
     """All person mentions from `start` on: gazetteer, title rules, coreference, title-only."""
     persons: dict[str, Person] = {}
@@ -390,6 +391,25 @@ def find_people(
                                       organization=_organization(title))
         mentions.append(Mention(s, e, name, key, how))
         take(s, e)
+
+    # person spans from an optional NER model: new candidates only where nothing else matched
+    for s, e in sorted(extra_spans):
+        span = [t for t in toks if s <= t.start and t.end <= e]
+        while span and not is_name_like(span[0]):
+            span.pop(0)
+        if len(span) < 2 or len(span) > 4 or not all(is_name_like(t) for t in span) or span[0].start < start:
+            continue
+        s2, e2 = span[0].start, span[-1].end
+        if not free(s2, e2):
+            continue
+        name = text[s2:e2]
+        key = gazetteer.lookup(name) or new_index.setdefault(normalize_name(name), name)
+        if key in gazetteer.persons:
+            persons[key] = gazetteer.persons[key]
+        elif key not in persons:
+            persons[key] = Person(key, False, _country_before(text, s2))
+        mentions.append(Mention(s2, e2, name, key, "ner"))
+        take(s2, e2)
 
     # surname / short-form coreference to a full name mentioned earlier
     full = sorted(mentions, key=lambda m: m.start)

@@ -7,6 +7,7 @@ proposals; `ArticleExtraction.as_gold()` gives the corpus layout for scoring.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from .meetings import MeetingMention, extract_meetings
@@ -66,12 +67,15 @@ def extract(
     published: str | None,
     known_people: list[dict] | Gazetteer,
     title_resolver: TitleResolver | None = None,
+    ner: Callable[[str], list[tuple[int, int]]] | None = None,
 ) -> ArticleExtraction:
     """Persons, meetings and alias suggestions of one article.
 
     `known_people` is the people.json layout (or a prebuilt `Gazetteer`, which is what a worker
     should keep between articles); `title_resolver(title, country, date)` names the holder of a
-    title such as "foreign minister" on the article date, or returns None.
+    title such as "foreign minister" on the article date, or returns None. `ner(text)` may
+    return PERSON character spans from a model (see `ner.py`); it only adds new-person
+    candidates the rules missed.
     """
     gazetteer = known_people if isinstance(known_people, Gazetteer) else Gazetteer(known_people)
     dateline = parse_dateline(text, published)
@@ -80,7 +84,7 @@ def extract(
     sentences = _trim(split_sentences(text), body_start, text)
     found = find_people(
         text, gazetteer, start=body_start, title_resolver=title_resolver,
-        date=base.isoformat() if base else None,
+        date=base.isoformat() if base else None, extra_spans=ner(text) if ner else (),
     )
     meetings = extract_meetings(text, sentences, found.mentions, base)
     persons = []

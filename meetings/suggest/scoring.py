@@ -13,14 +13,13 @@
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
-
-from tracker.common.partialdate import first_day, last_day  # a pure module, no ORM
 
 from .names import normalize_name
 
@@ -227,7 +226,15 @@ def link_metrics(gold: list[dict], predictions: list[dict], matched_event: dict[
 
 # ------------------------------------------------------------------------- cross-article
 def _bounds(date: str) -> tuple[dt.date, dt.date]:
-    return first_day(date), last_day(date)
+    """First and last day a partial date YYYY[-MM[-DD]] can mean."""
+    y = int(date[:4])
+    if len(date) >= 10:
+        d = dt.date.fromisoformat(date[:10])
+        return d, d
+    if len(date) >= 7:
+        m = int(date[5:7])
+        return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
+    return dt.date(y, 1, 1), dt.date(y, 12, 31)
 
 
 PLANNED_HORIZON_DAYS = 31  # an undated planned meeting: within a month of its report
