@@ -154,3 +154,19 @@ def test_proposal_permissions_by_role(request, pair, role, post_status, read_sta
 def test_anonymous_reads_are_allowed(anon, pair):
     assert anon.get("/api/v1/people/").status_code == 200
     assert anon.get(f"/api/v1/people/{pair[0]}/").status_code == 200
+
+
+def test_anonymous_reads_are_throttled_and_a_token_raises_the_limit(anon, contributor, monkeypatch):
+    # given: low limits (the deployment sets them with API_THROTTLE_ANON / API_THROTTLE_USER)
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "3/min", "user": "6/min"})
+    cache.clear()
+    # when
+    anon_codes = [anon.get("/api/v1/posts/").status_code for _ in range(5)]
+    token_codes = [contributor.get("/api/v1/posts/").status_code for _ in range(5)]
+    # then
+    assert anon_codes == [200, 200, 200, 429, 429]
+    assert token_codes == [200] * 5
+    cache.clear()
