@@ -176,8 +176,8 @@ def _validate_fields(values: dict[str, Any], errors: _Errors, current: dict | No
         clean[name] = value
     merged = {**(current or {}), **clean}
     start, end = merged.get("date") or "", merged.get("end_date") or ""
-    if end and not start and "end_date" in clean:
-        errors.add("end_date", "An end date needs a start date.")
+    if end and not start and ("end_date" in clean or "date" in clean):
+        errors.add("end_date" if "end_date" in clean else "date", "An end date needs a start date.")
     elif start and end and "date" not in errors.errors and "end_date" not in errors.errors:
         if partialdate.last_day(end) < partialdate.first_day(start):
             errors.add("end_date", "The end date is before the start date.")

@@ -97,6 +97,18 @@ def test_invalid_fields_are_refused_with_a_field_error_and_nothing_is_stored(rec
     assert Event.objects.count() == before
 
 
+def test_a_multi_day_meeting_keeps_its_end_date_and_needs_a_start(record, ctx):
+    # given
+    summit = record(date="2025-10-31", end_date="2025-11-01", kind="summit")
+    assert summit.end_date == "2025-11-01"
+    # when: the start date is cleared but the end date kept
+    with pytest.raises(CommandError) as err:
+        commands.meeting_revise(meeting_id=summit.id, changes={"date": ""}, context=ctx, expected_version=1)
+    # then
+    assert "date" in err.value.errors
+    assert len(load_stream(summit.id)) == 1
+
+
 def test_participants_need_a_known_person_or_a_name(record, cho):
     with pytest.raises(CommandError) as err:
         record(participants=[{"person_id": cho}, {"person_id": uuid.uuid4()}, {"side": "US"}])
