@@ -7,7 +7,6 @@ import importlib.util
 import statistics
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -15,11 +14,9 @@ import psycopg2
 from django.db import connection, connections, transaction
 
 from tracker.eventstore import rebuild as rebuild_module
-from tracker.eventstore.api import Context, load
+from tracker.eventstore.api import load
 
 from . import data, domain
-
-CTX = Context.system(reason="benchmark", via="cli")
 
 
 @dataclasses.dataclass
@@ -95,39 +92,25 @@ def _percentile(samples: list[float], pct: float) -> float:
 
 # 1. Command path -------------------------------------------------------------------------
 
-def _command_runner() -> tuple[str, Callable[[int, int], None]]:
-    """The single-event command to measure: (description, fn(client, count))."""
-
-    def run(client: int, count: int) -> None:
-        meeting_id = uuid.uuid4()
-        domain.bench_meeting_record(
-            meeting_id=meeting_id, data=domain.meeting_data(client), context=CTX
-        )
-        for version in range(1, count + 1):
-            domain.bench_meeting_retitle(
-                meeting_id=meeting_id,
-                title=f"Talks of client {client}, revision {version}",
-                expected_version=version,
-                context=CTX,
-            )
-
-    return ("bench_meeting_retitle (stand-in: load + append + inline projection)", run)
+def _revise_loop(client: int, count: int) -> None:
+    meeting_id = domain.record(client)
+    for version in range(1, count + 1):
+        domain.revise(meeting_id, title=f"Talks of client {client}, revision {version}", expected_version=version)
 
 
 def bench_command_path(scale: float) -> list[Result]:
     count = _size(3000, scale, 20)
-    description, run = _command_runner()
     first = data.next_position()
     rates: dict[int, float] = {}
     for clients in (1, 2):
         per_client = count // clients
-        elapsed = _in_threads(clients, lambda i, n=per_client: run(i, n))
+        elapsed = _in_threads(clients, lambda i, n=per_client: _revise_loop(i, n))
         rates[clients] = per_client * clients / elapsed
 
     with connection.cursor() as cur:
         cur.execute(
             "SELECT AVG(pg_column_size(e.*))::int FROM eventstore_event e "
-            "WHERE position >= %s AND type = 'BenchMeetingRetitled'",
+            "WHERE position >= %s AND type = 'MeetingRevised'",
             [first],
         )
         row_size = cur.fetchone()[0] or 300
@@ -167,7 +150,8 @@ def bench_command_path(scale: float) -> list[Result]:
                 ratio=rates[clients] / baselines[clients],
                 target={"ratio_min": 0.40},
                 sizes={"commands": count, "clients": clients, "row_bytes": row_size},
-                note=f"{description} vs single-row INSERT transactions (threads, own connections)",
+                note="meeting_revise (validate, load, append, inline projection, commit) vs "
+                "single-row INSERT transactions of the same row size (threads, own connections)",
             )
         )
     return results
@@ -178,14 +162,14 @@ def bench_command_path(scale: float) -> list[Result]:
 def bench_bulk_import(scale: float) -> list[Result]:
     meetings = _size(100_000, scale, 50)
     batch = 500
+    articles = [domain.register_article(10_000_000 + i) for i in range(max(1, meetings // 100))]
     first = data.next_position()
     started = time.perf_counter()
     for start in range(0, meetings, batch):
         with transaction.atomic():
             for i in range(start, min(meetings, start + batch)):
-                domain.bench_meeting_record(
-                    meeting_id=uuid.uuid4(), data=domain.meeting_data(i), context=CTX
-                )
+                meeting_id = domain.record(i)
+                domain.cite(meeting_id, articles[i % len(articles)], expected_version=1)
     elapsed = time.perf_counter() - started
     with connection.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM eventstore_event WHERE position >= %s", [first])
@@ -208,9 +192,10 @@ def bench_bulk_import(scale: float) -> list[Result]:
             baseline=baseline,
             ratio=value / baseline,
             target={"ratio_min": 0.10},
-            sizes={"meetings": meetings, "events": events, "batch": batch},
-            note="stand-in meeting_record (participants and citations inline) in batches of "
-            f"{batch} per transaction vs COPY of the same rows into a copy of the events table",
+            sizes={"meetings": meetings, "events": events, "batch": batch, "participants_each": 3},
+            note=f"meeting_record (3 participants) + meeting_cite_article per meeting, {batch} "
+            "meetings per transaction, vs COPY of the same event rows into a copy of the "
+            "events table (same indexes)",
         )
     ]
 
@@ -251,7 +236,7 @@ def _plain_read() -> tuple[int, float]:
 
 def bench_rebuild(scale: float, profile_path: str | None = None) -> list[Result]:
     events = _size(1_000_000, scale, 200)
-    data.copy_meeting_streams(events=events, stream_length=10, seed=1)
+    data.clone_meetings(events=events, stream_length=10, seed=1)
     count, first_read = _plain_read()  # also warms the cache for both contenders
     started = time.perf_counter()
     if profile_path:
@@ -291,18 +276,18 @@ def bench_rebuild(scale: float, profile_path: str | None = None) -> list[Result]
 def bench_as_of(scale: float) -> list[Result]:
     length = _size(1000, scale, 20)
     repeats = _size(300, scale, 30)
-    (stream_id,) = data.copy_meeting_streams(events=length, stream_length=length, seed=2)
+    (stream_id,) = data.clone_meetings(events=length, stream_length=length, seed=2)
     with connection.cursor() as cur:
         cur.execute(
             "SELECT position FROM eventstore_event WHERE stream_id = %s AND version = %s",
             [stream_id, length // 2],
         )
         midpoint = cur.fetchone()[0]
-    load(stream_id, as_of_position=midpoint)  # warm-up
+    load(stream_id, stream_type="meeting", as_of_position=midpoint)  # warm-up
     samples = []
     for _ in range(repeats):
         started = time.perf_counter()
-        _state, version = load(stream_id, as_of_position=midpoint)
+        _state, version = load(stream_id, stream_type="meeting", as_of_position=midpoint)
         samples.append((time.perf_counter() - started) * 1000)
     if version != length // 2:
         raise RuntimeError(f"as-of load returned version {version}, expected {length // 2}")
@@ -329,7 +314,7 @@ def bench_as_of(scale: float) -> list[Result]:
             target={"value_max": 20.0},
             sizes={"stream_events": length, "as_of_version": length // 2, "repeats": repeats},
             extra={"p50_ms": statistics.median(samples), "baseline_p50_ms": statistics.median(plain)},
-            note="load(stream, as_of_position=midpoint) on the stand-in meeting stream; baseline "
+            note="load(meeting, as_of_position=midpoint), the fold behind the as-of view; baseline "
             "is a plain SELECT of the same rows (ratio = baseline / value, 1.0 = no fold cost)",
         )
     ]
