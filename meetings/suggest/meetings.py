@@ -383,6 +383,12 @@ def extract_meetings(
                             left = [after[0]]
             if h.trig.strength == "weak" and (right or len(left) < 2):
                 continue
+            if not left and not h.trig.between:
+                # the other side is not named ("the two leaders met", "the venue hosted X and Y")
+                if si not in antecedent:
+                    antecedent[si] = _scope(text, sent.start, sent.end, h.start, h.end)
+                prev_end = max(prev_end, h.end)
+                continue
             people = []
             for m in left + right:
                 if m.key not in [p.key for p in people]:
@@ -573,6 +579,8 @@ def confidence(m: MeetingMention) -> float:
         score += 0.06
     if "title_only" in hows:
         score -= 0.15
+    if "bare" in hows:
+        score -= 0.1
     if "surname" in hows:
         score -= 0.08
     if "pronoun" in hows:

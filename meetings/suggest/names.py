@@ -59,6 +59,17 @@ def _joined(text: str, a: Token, b: Token) -> bool:
     return not a.possessive and bool(re.fullmatch(r"\.?[ \t\-‐‑]{1,2}|[\-‐‑]", gap))
 
 
+NAME_PARTICLES = {"von", "van", "der", "den", "de", "la", "le", "du", "da", "dos", "das", "di", "del", "bin", "al", "ibn", "ter"}
+
+
+def _particle(toks: list[Token], j: int, text: str) -> bool:
+    """A lowercase name particle ("von der", "de", "bin") inside a name."""
+    k = j
+    while k < len(toks) and toks[k].text in NAME_PARTICLES:
+        k += 1
+    return k > j and k < len(toks) and is_name_like(toks[k]) and _joined(text, toks[k - 1], toks[k])
+
+
 def is_name_like(tok: Token) -> bool:
     w = tok.text
     return (w[:1].isupper() and any(c.islower() for c in w) and normalize_name(w) not in STOP
@@ -88,7 +99,12 @@ gender equality welfare employment veterans patriots planning budget management 
 strategic political military intelligence homeland agency administration command commission
 committee embassy consulate bureau service services assembly parliament congress senate
 government cabinet party court bank fund prize award peace palace forum summit conference
-treaty accord agreement act law organization organisation institute centre center
+treaty accord agreement act law auditorium hotel museum tower building stadium airport
+however meanwhile earlier later speaking asked separately still yet officials sources analysts
+observers experts critics lawmakers reporters journalists residents citizens visitors
+breaking update exclusive analysis opinion editorial photo video watch read more related
+mellon meeting meetings ministerial dialogue session talks declaration statement initiative
+program programme project plan strategy organization organisation institute centre center
 university news yonhap reuters afp ap tass xinhua kyodo press agency global world region
 regional peninsula sea strait island islands city province county district gen adm lt col maj
 capt sgt acting vice deputy first second third senior principal special assistant under
@@ -268,7 +284,8 @@ def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple]:
                     break
                 head_at, seg = j, []
             elif is_name_like(w) or (wl in _ABBREV_HEADS and w.text[:1].isupper() and j + 1 < n
-                                     and is_name_like(toks[j + 1]) and _joined(text, w, toks[j + 1])):
+                                     and is_name_like(toks[j + 1]) and _joined(text, w, toks[j + 1])) \
+                    or (seg and _particle(toks, j, text)):
                 seg.append(w)
             elif wl in _NAME_CONNECTORS or w.text[:1].isupper():
                 if len(seg) >= 2:
@@ -279,7 +296,8 @@ def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple]:
             j += 1
             if w.possessive:
                 break
-        if len(seg) > 3 or (len(seg) == 3 and toks.index(seg[0]) != head_at + 1):
+        core = [w for w in seg if w.text not in NAME_PARTICLES]
+        if len(core) > 3 or (len(core) == 3 and toks.index(seg[0]) != head_at + 1):
             seg = seg[-2:]
         if len(seg) >= 2 and seg[0].start >= start:
             s = head_at
@@ -410,6 +428,28 @@ def find_people(
             persons[key] = Person(key, False, _country_before(text, s2))
         mentions.append(Mention(s2, e2, name, key, "ner"))
         take(s2, e2)
+
+    # bare names: a run of 2-3 name-like words nothing else claimed ("Xi Jinping met ...");
+    # kept by the pipeline only when it ends up a meeting participant
+    idx = 0
+    while idx < len(toks):
+        run = []
+        k = idx
+        while k < len(toks) and toks[k].start >= start and free(toks[k].start, toks[k].end) \
+                and (is_name_like(toks[k]) or (run and _particle(toks, k, text))) \
+                and (not run or _joined(text, run[-1], toks[k])):
+            run.append(toks[k])
+            k += 1
+            if run[-1].possessive:
+                break
+        if 2 <= len([t for t in run if t.text not in NAME_PARTICLES]) <= 3 and not (k < len(toks) and _joined(text, run[-1], toks[k]) and toks[k].text[:1].isupper()):
+            name = text[run[0].start:run[-1].end]
+            key = new_index.setdefault(normalize_name(name), name)
+            if key not in persons:
+                persons[key] = Person(key, False, _country_before(text, run[0].start))
+            mentions.append(Mention(run[0].start, run[-1].end, name, key, "bare"))
+            take(run[0].start, run[-1].end)
+        idx = max(k, idx + 1)
 
     # surname / short-form coreference to a full name mentioned earlier
     full = sorted(mentions, key=lambda m: m.start)

@@ -88,12 +88,14 @@ def extract(
     )
     meetings = extract_meetings(text, sentences, found.mentions, base)
     persons = []
+    in_meetings = {k for m in meetings for k in m.participants}
     for key, p in found.persons.items():
         ms = [{"start": m.start, "end": m.end, "text": m.text, "how": m.how} for m in found.mentions if m.key == key]
-        if not ms:
+        if not ms or (all(m["how"] in ("bare", "coref") for m in ms) and key not in in_meetings):
             continue
         persons.append(PersonFound(key, p.known, ms, p.title, p.organization, p.country))
-    new: list[Person] = [p for p in found.persons.values() if not p.known]
+    kept = {p.name for p in persons}
+    new: list[Person] = [p for p in found.persons.values() if not p.known and p.key in kept]
     return ArticleExtraction(
         published=published,
         base_date=base.isoformat() if base else None,

@@ -135,3 +135,21 @@ def test_separate_meetings_are_split_and_trilateral_talks_keep_everyone():
 def test_a_name_that_looks_like_a_rank_abbreviation():
     (m,) = meetings("Defense Secretary Pete Hegseth met Japanese Defense Minister Gen Nakatani in Tokyo.", people=[])
     assert set(m.participants) == {"Pete Hegseth", "Gen Nakatani"}
+
+
+def test_names_without_titles_next_to_a_trigger():
+    # given officials named without any title, as later paragraphs and foreign copy do
+    cases = {
+        "Xi Jinping met Vladimir Putin in Beijing on Tuesday.": {"Xi Jinping", "Vladimir Putin"},
+        "Emmanuel Macron and Keir Starmer spoke by phone on Monday.": {"Emmanuel Macron", "Keir Starmer"},
+        "Giorgia Meloni met with Ursula von der Leyen in Brussels.": {"Giorgia Meloni", "Ursula von der Leyen"},
+    }
+    for text, people in cases.items():
+        (m,) = meetings(text, people=[])
+        assert set(m.participants) == people, text
+        # a bare name is less certain than a titled or known one
+        assert m.confidence < 0.9
+
+
+def test_a_venue_that_hosts_is_not_a_participant():
+    assert meetings("The Andrew W. Mellon Auditorium hosted Kang Kyung-wha and Elbridge Colby on Friday.", people=[]) == []
