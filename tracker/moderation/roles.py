@@ -12,8 +12,8 @@ from django.conf import settings
 
 READER, CONTRIBUTOR, CURATOR, ADMIN = "reader", "contributor", "curator", "admin"
 ROBOT_USERNAME = "robot"
-RECORD_APPS = ("people", "meetings")
-VIEW_APPS = ("people", "meetings", "moderation", "eventstore")
+RECORD_APPS = ("people", "meetings", "ingest")
+VIEW_APPS = ("people", "meetings", "ingest", "moderation", "eventstore")
 
 
 def _role_permissions(Permission: Any) -> dict[str, Any]:
