@@ -93,6 +93,22 @@ def test_demo_twice_appends_no_event_the_second_time_and_rebuild_check_stays_cle
     assert out.getvalue().startswith(f"ok: read models equal a replay of {after_first} events")
 
 
+def test_demo_reuses_an_official_already_entered_by_hand():
+    from people.commands import person_register
+    from people.models import Person, Tenure
+    from tracker.eventstore.api import Context
+
+    # given a curator who already registered one of the demo officials
+    by_hand = person_register(name="Marco Rubio", country="US", context=Context.system(reason="typed in"))
+
+    # when the demo is loaded
+    call_command("demo", stdout=StringIO())
+
+    # then there is still one Marco Rubio, the hand-made record, now holding the demo post
+    assert list(Person.objects.filter(name="Marco Rubio").values_list("id", flat=True)) == [by_hand]
+    assert Tenure.objects.filter(person_id=by_hand, post__title="Secretary of State").count() == 1
+
+
 def test_demo_data_file_is_consistent():
     # given the committed data file
     data = demo_data()
