@@ -55,32 +55,58 @@ def show_value(value: Any) -> str:
 
 def _entry_label(item: Any) -> str:
     if isinstance(item, dict):
-        label = item.get("name") or item.get("article_id") or item.get("title") or item.get("id")
+        label = item.get("name") or item.get("title") or item.get("article_id")
+        if label is None and ("start" in item or "end" in item):  # a tenure
+            label = f"tenure {item.get('start') or '?'}–{item.get('end') or ''}"
+            label += " (acting)" if item.get("acting") else ""
+        label = label or item.get("id", "?")
         extra = item.get("side") or ""
         return f"{label} ({extra})" if extra else str(label)
     return show_value(item)
 
 
+def _entries(value: Any) -> dict | None:
+    """Child entries keyed by id, from a list of {id: ...} dicts or a {id: {...}} dict; else None."""
+    if value is None:
+        return {}
+    if isinstance(value, list) and all(isinstance(x, dict) and "id" in x for x in value):
+        return {x["id"]: x for x in value}
+    if isinstance(value, dict) and value and all(isinstance(x, dict) for x in value.values()):
+        return dict(value)
+    if value == {} or value == []:
+        return {}
+    return None
+
+
 def describe_change(before: Any, after: Any) -> tuple[str, str]:
-    """(before, after) as shown in a history diff; lists of entries show only what was removed/added."""
-    if isinstance(before, list | type(None)) and isinstance(after, list) and (before or after) and all(
-        isinstance(x, dict) and "id" in x for x in [*(before or []), *after]
-    ):
-        old = {x["id"]: x for x in before or []}
-        new = {x["id"]: x for x in after}
-        removed = [_entry_label(x) for k, x in old.items() if k not in new]
-        added = [_entry_label(x) for k, x in new.items() if k not in old]
-        changed = [_entry_label(x) for k, x in new.items() if k in old and old[k] != x]
-        return (
-            "removed: " + ", ".join(removed) if removed else "—",
-            "; ".join(
-                part for part in (
-                    "added: " + ", ".join(added) if added else "",
-                    "changed: " + ", ".join(changed) if changed else "",
-                ) if part
-            ) or "—",
-        )
-    return show_value(before), show_value(after)
+    """(before, after) as shown in a history diff; child entries show only what was removed/added."""
+    old, new = _entries(before), _entries(after)
+    if old is None or new is None or not (old or new):
+        return show_value(before), show_value(after)
+    removed = [_entry_label(x) for k, x in old.items() if k not in new]
+    added = [_entry_label(x) for k, x in new.items() if k not in old]
+    changed = [_entry_label(x) for k, x in new.items() if k in old and old[k] != x]
+    after_text = "; ".join(
+        part for part in (
+            "added: " + ", ".join(added) if added else "",
+            "changed: " + ", ".join(changed) if changed else "",
+        ) if part
+    )
+    return ("removed: " + ", ".join(removed) if removed else "—"), (after_text or "—")
+
+
+HISTORY_ROUTES = {
+    "meeting": "meetings_meeting", "article": "meetings_sourcearticle", "person": "people_person",
+    "organization": "people_organization", "post": "people_post", "proposal": "moderation_proposal",
+}
+
+
+def history_url(stream_type: str, stream_id: Any) -> str:
+    """The admin history page of a stream, or the event log filtered to it."""
+    route = HISTORY_ROUTES.get(stream_type)
+    if route is None:
+        return f"{reverse('admin:eventstore_event_changelist')}?q={stream_id}"
+    return reverse(f"admin:{route}_history", args=[stream_id])
 
 
 def conflict_messages(
@@ -231,6 +257,8 @@ class StreamHistoryMixin:
                 "reason": e.event.metadata.get("reason", ""),
                 "related": e.related,
                 "stream_type": e.event.stream_type,
+                "related_url": history_url(e.event.stream_type, e.event.stream_id) if e.related else "",
+                "related_title": (e.event.data.get("title") or e.event.data.get("name") or "") if e.related else "",
                 "changes": [
                     (k, *describe_change(a, b)) for k, (a, b) in e.changes.items() if k not in hidden
                 ],

@@ -28,6 +28,7 @@ from tracker.admin_base import (
     admin_context,
     confirmed,
     conflict_messages,
+    history_url,
     next_version,
     reason_from,
     show_value,
@@ -638,7 +639,7 @@ def curator_home(request: HttpRequest) -> dict[str, Any]:
             "position": e.position, "type": e.type, "stream_type": e.stream_type,
             "actor": e.metadata.get("actor_name", ""), "via": e.metadata.get("via", ""),
             "reason": e.metadata.get("reason", ""), "recorded_at": e.recorded_at,
-            "url": _history_url(e.stream_type, e.stream_id),
+            "url": history_url(e.stream_type, e.stream_id),
         })
     return {
         "curator_home": True,
@@ -656,19 +657,6 @@ def _model_exists(app_label: str, model: str) -> Any:
         return apps.get_model(app_label, model)
     except LookupError:
         return None
-
-
-HISTORY_ROUTES = {
-    "meeting": "meetings_meeting", "article": "meetings_sourcearticle", "person": "people_person",
-    "organization": "people_organization", "post": "people_post", "proposal": "moderation_proposal",
-}
-
-
-def _history_url(stream_type: str, stream_id: uuid.UUID) -> str:
-    route = HISTORY_ROUTES.get(stream_type)
-    if route is None:
-        return f"{reverse('admin:eventstore_event_changelist')}?q={stream_id}"
-    return reverse(f"admin:{route}_history", args=[stream_id])
 
 
 _site_index = admin.site.index
