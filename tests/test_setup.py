@@ -155,6 +155,32 @@ def test_curator_login_is_created_once_and_its_password_reused(tmp_path):
     assert user.groups.filter(name="curator").exists() == has_group
 
 
+def test_curator_password_is_never_overwritten_unless_its_file_is_gone(tmp_path):
+    password_file = tmp_path / "curator-password.txt"
+    call_command("ensure_curator", "--password-file", str(password_file), stdout=StringIO())
+    user = get_user_model().objects.get(username="curator")
+
+    # given the curator changed the password in the admin
+    user.set_password("chosen-by-the-curator")
+    user.save()
+
+    # when the login is ensured again, then the chosen password stays and is not printed
+    out = StringIO()
+    call_command("ensure_curator", "--password-file", str(password_file), stdout=out)
+    user.refresh_from_db()
+    assert user.check_password("chosen-by-the-curator")
+    assert "not shown" in out.getvalue()
+
+    # when the password file is deleted, then a new password is generated, set and printed
+    password_file.unlink()
+    out = StringIO()
+    call_command("ensure_curator", "--password-file", str(password_file), stdout=out)
+    new_password = password_file.read_text().strip()
+    user.refresh_from_db()
+    assert user.check_password(new_password)
+    assert out.getvalue() == f"login: curator / {new_password}\n"
+
+
 # --- settings defaults ----------------------------------------------------------------------
 
 

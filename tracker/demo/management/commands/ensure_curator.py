@@ -17,17 +17,18 @@ def password_file_default() -> Path:
     return Path(settings.BASE_DIR) / "var" / "curator-password.txt"
 
 
-def read_or_create_password(path: Path) -> str:
-    """Return the password stored in `path`, generating and storing one (mode 600) if missing."""
+def read_or_create_password(path: Path) -> tuple[str, bool]:
+    """Return the password stored in `path` (generating and storing one, mode 600, if missing)
+    and whether it was generated now."""
     if path.exists():
         stored = path.read_text().strip()
         if stored:
-            return stored
+            return stored, False
     path.parent.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(12)
     path.touch(mode=0o600, exist_ok=True)
     path.write_text(password + "\n")
-    return password
+    return password, True
 
 
 class Command(BaseCommand):
@@ -48,7 +49,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         username = options["username"]
         path = options["password_file"] or password_file_default()
-        password = read_or_create_password(path)
+        password, generated = read_or_create_password(path)
         User = get_user_model()
         with transaction.atomic():
             user = User.objects.filter(username=username).first()
@@ -57,9 +58,12 @@ class Command(BaseCommand):
                 user = User(username=username, is_staff=True, is_active=True)
                 user.set_password(password)
                 user.save()
-            elif not user.is_staff:
+            else:
+                if generated:
+                    # The file with its password is gone, so nobody knows it: use the new one.
+                    user.set_password(password)
                 user.is_staff = True
-                user.save(update_fields=["is_staff"])
+                user.save(update_fields=["password", "is_staff"])
             group = Group.objects.filter(name=CURATOR_GROUP).first()
             if group is not None:
                 user.groups.add(group)
