@@ -24,7 +24,7 @@ from meetings.models import Meeting, Participation, SourceArticle
 from meetings.suggest.names import Gazetteer, tenure_title_resolver
 from meetings.suggest.pipeline import ArticleExtraction, extract, meeting_record
 from meetings.suggest.scoring import same_meeting
-from people.models import Alias, Person, Tenure
+from people.models import Alias, Person, Post, Tenure
 from people.names import normalize_name
 from tracker.common import partialdate
 from tracker.eventstore.api import Context, content_get
@@ -254,6 +254,15 @@ def _propose_meeting(article: SourceArticle, m: dict, known: KnownPeople, robot,
     return "new", proposed_id
 
 
+def _post_for_title(title: str) -> Post | None:
+    """The one post on record whose title is the extracted title (without "acting"), if any."""
+    bare = title.strip()
+    if bare.lower().startswith("acting "):
+        bare = bare[7:]
+    posts = list(Post.objects.filter(title__iexact=bare)[:2])
+    return posts[0] if len(posts) == 1 else None
+
+
 def _propose_people(article: SourceArticle, extraction: ArticleExtraction, robot, ctx) -> int:
     """New-person proposals (a titled name not on record) and alias suggestions."""
     count = 0
@@ -262,12 +271,17 @@ def _propose_people(article: SourceArticle, extraction: ArticleExtraction, robot
             continue
         key = normalize_name(person.name)
         evidence = _evidence(article.id, person.mentions[:2])
+        person_id = str(uuid.uuid5(SUGGESTION_NS, f"person:{key}"))
+        commands = [{"command": "person_register", "args": {
+            "person_id": person_id, "name": person.name, "country": person.country or ""}}]
+        post = _post_for_title(person.title)
+        if post is not None:
+            commands.append({"command": "person_tenure_start", "args": {
+                "person_id": person_id, "post_id": str(post.id), "acting": person.title.lower().startswith("acting"),
+                "sources": [article.url] if article.url else []}})
         summary = f"New official: {person.name}, {person.title}" + (f" ({person.organization})" if person.organization else "")
         proposal_submit(
-            user=robot, context=ctx, kind=Proposal.Kind.NEW_PERSON,
-            commands=[{"command": "person_register", "args": {
-                "person_id": str(uuid.uuid5(SUGGESTION_NS, f"person:{key}")), "name": person.name,
-                "country": person.country or ""}}],
+            user=robot, context=ctx, kind=Proposal.Kind.NEW_PERSON, commands=commands,
             evidence=evidence, confidence=0.6, dedupe_key=f"person:{key}", summary=summary,
         )
         count += 1

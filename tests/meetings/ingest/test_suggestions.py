@@ -160,3 +160,21 @@ def test_a_visit_announced_months_earlier_is_not_linked_to_a_later_meeting(offic
     (outcome,) = article_suggest(article_id=later.id)
     # then it is a new meeting, not the announced visit
     assert outcome.action == "new"
+
+
+def test_new_person_with_a_known_post_is_proposed_with_the_tenure(officials, curator):
+    text = ("WASHINGTON, Aug. 2 -- Deputy Secretary of State Christopher Landau met Under Secretary "
+            "of State for Political Affairs Allison Hooker on Friday.")
+    from people.commands import post_ensure
+
+    post = post_ensure(title="Deputy Secretary of State", organization_name="Department of State", country="US",
+                       context=SYSTEM)
+    article_suggest(article_id=_ingest(text, "2025-08-02").id)
+    proposal = Proposal.objects.get(kind="new_person")
+    assert [c["command"] for c in proposal.commands] == ["person_register", "person_tenure_start"]
+    assert proposal.commands[1]["args"]["post_id"] == str(post)
+    _accept_all(curator)
+    from people.selectors import person_find_by_name
+
+    (landau,) = person_find_by_name("Christopher Landau")
+    assert landau.tenures.get().post_id == post
