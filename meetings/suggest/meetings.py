@@ -183,7 +183,7 @@ _BEFORE_OK = re.compile(
 _CITY = re.compile(r"\bin\s+(?P<loc>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})(?P<dc>,?\s*D\.?C\.?)?")
 _CITY_OF = re.compile(r"\b(?:city|capital|town|island|province|port)\s+of\s+(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)")
 _VISIT = re.compile(r"\b(?:visit|visits|visited|visiting|trip\s+to|travel\s+to|travels\s+to|traveled\s+to|travelled\s+to)\s+"
-                    r"(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)(?=[^,;.]{0,40}\bto\s+(?:hold|meet|have))")
+                    r"(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)(?=[^,;.]{0,40}\b(?:to\s+(?:hold|meet|have)|for\s+(?:talks|a\s+meeting|meetings|a\s+summit)))")
 _WHERE = re.compile(r"\bin\s+(?P<loc>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2}),\s*$")
 _VENUE = re.compile(r"\bat\s+the\s+(?P<loc>(?:[A-Z][\w'’.-]*\s?){1,5})")
 _OCCASION = re.compile(
@@ -302,7 +302,15 @@ def _group_left(text: str, ms: list[Mention], at: int, lo: int) -> list[Mention]
     for m in reversed(before):
         if not group:
             gap = text[m.end:at]
-            if _is_possessive(text, m) or len(gap) > 70 or _BOUNDARY.search(gap) or "," in gap.strip(", ") and not _TITLE_GAP.match(gap):
+            if _is_possessive(text, m):
+                # "Lee's meeting with Ishiba"
+                if re.fullmatch(r"['’]s\s+(?:[\w-]+\s+){0,2}", gap):
+                    group.insert(0, m)
+                    continue
+                break
+            # skip one relative clause: "Cho, who arrived on Wednesday, is to meet ..."
+            gap = re.sub(r"^\s*,\s*who\b[^,;]{0,80},\s*", " ", gap)
+            if len(gap) > 70 or _BOUNDARY.search(gap) or "," in gap.strip(", ") and not _TITLE_GAP.match(gap):
                 break
             group.insert(0, m)
         else:
@@ -454,6 +462,23 @@ def extract_meetings(
                 "possessor": bool(_POSSESSOR.search(pre)),
                 "mentions": 1,
             }
+            if left and right:
+                more = re.match(r"[^.;]{0,50}?(?:\band|,)\s+(?:later\s+|then\s+|also\s+)?with\s+", text[right[-1].end:sent.end])
+                if more:
+                    at2 = right[-1].end + more.end()
+                    right2 = _group_right(text, ms, at2, sent.end)
+                    if right2 and not {r.key for r in right2} & {p.key for p in people}:
+                        second = copy.deepcopy(mm)
+                        second.participants = [p.key for p in left] + [r.key for r in right2]
+                        end2 = _scope(text, at2, sent.end, at2, right2[-1].end)[1]
+                        d2 = find_dates(text[at2:end2], base, future=planned)
+                        if d2:
+                            second.date, second.precision = d2[0].value, d2[0].precision
+                        loc2, lvl2 = find_location(text, at2, end2, at2)
+                        if loc2:
+                            second.location, second.location_level = loc2, lvl2
+                        found.append(second)
+                        objects.update(id(r) for r in right2)
             if len(left) == 1 and len(right) >= 2 and re.search(r"\bseparate(?:ly)?\b", text[max(sent.start, h.start - 40):s_hi]):
                 for r in right:
                     one = copy.deepcopy(mm)

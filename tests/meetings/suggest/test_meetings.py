@@ -153,3 +153,23 @@ def test_names_without_titles_next_to_a_trigger():
 
 def test_a_venue_that_hosts_is_not_a_participant():
     assert meetings("The Andrew W. Mellon Auditorium hosted Kang Kyung-wha and Elbridge Colby on Friday.", people=[]) == []
+
+
+def test_possessive_subject_relative_clause_and_a_second_object():
+    (m,) = meetings("Lee Jae Myung's meeting with Japanese Prime Minister Shigeru Ishiba on Saturday was their third.",
+                    published="2025-08-19")
+    assert set(m.participants) == {"Lee Jae Myung", "Shigeru Ishiba"} and m.date == "2025-08-16"
+    (r,) = meetings("Cho Hyun, who arrived in Washington on Wednesday, is scheduled to meet Rubio on Thursday.",
+                    published="2025-08-19")
+    assert (set(r.participants), r.status, r.date) == ({"Cho Hyun", "Marco Rubio"}, "planned", "2025-08-21")
+    found = meetings("Marco Rubio will meet with Cho Hyun on Monday and with Japanese Foreign Minister "
+                     "Takeshi Iwaya in Tokyo on Wednesday.", published="2025-08-19")
+    by = {frozenset(m.participants): m for m in found}
+    assert by[frozenset({"Marco Rubio", "Cho Hyun"})].date == "2025-08-25"
+    iwaya = by[frozenset({"Marco Rubio", "Takeshi Iwaya"})]
+    assert (iwaya.date, iwaya.location, iwaya.status) == ("2025-08-20", "Tokyo", "planned")
+
+
+def test_travel_for_talks_gives_the_place():
+    (m,) = meetings("Rubio is expected to travel to Seoul next month for talks with Cho Hyun.", published="2025-08-19")
+    assert (m.status, m.date, m.precision, m.location) == ("planned", "2025-09", "month", "Seoul")
