@@ -49,7 +49,25 @@ def _parse_participants(text: str) -> list[dict]:
     return entries
 
 
+class TopicsField(forms.CharField):
+    """Topic tags typed as 'alliance, tariffs' and kept as a list."""
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list | tuple):
+            return ", ".join(value)
+        return value or ""
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list | tuple):
+            return [str(v).strip() for v in value if str(v).strip()]
+        return [t.strip() for t in (value or "").split(",") if t.strip()]
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial) != self.to_python(data)
+
+
 class MeetingForm(CommandForm):
+    topics = TopicsField(required=False, help_text="Comma-separated tags, e.g. 'alliance, tariffs'.")
     participants_text = forms.CharField(
         label="Participants",
         required=False,

@@ -31,7 +31,7 @@ def _form_data(meeting: Meeting, **overrides) -> dict:
         "location_country": meeting.location_country,
         "mode": meeting.mode,
         "kind": meeting.kind,
-        "topics": "[]",
+        "topics": ", ".join(meeting.topics),
         "occasion": meeting.occasion,
         "add_participant": "",
         "reason": "checked the ministry's readout",
@@ -235,3 +235,15 @@ def test_delete_is_disabled(curator_client):
     # then it is refused and the meeting stays
     assert response.status_code == 403
     assert Meeting.objects.filter(pk=meeting.pk).exists()
+
+
+def test_topics_are_typed_comma_separated_and_stored_as_a_list(curator_client):
+    # given a meeting without topics
+    meeting = _meeting()
+    # when the curator types two topics
+    curator_client.post(
+        reverse("admin:meetings_meeting_change", args=[meeting.pk]), _form_data(meeting, topics="alliance, tariffs")
+    )
+    # then the meeting's topics are that list
+    assert Meeting.objects.get(pk=meeting.pk).topics == ["alliance", "tariffs"]
+    assert load_stream(meeting.pk)[-1].data["changes"] == {"topics": ["alliance", "tariffs"]}

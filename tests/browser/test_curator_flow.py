@@ -119,10 +119,12 @@ def test_curator_reviews_edits_and_accepts_a_robot_proposal(live_server, page, s
 
     # then the meeting page opens, with the corrected date and the article cited
     page.wait_for_selector("#meeting_form")
+    assert "Accepted: 2 event(s) appended" in page.inner_text(".messagelist")
     assert page.input_value("#id_date") == "2025-11-03"
     assert page.input_value("#id_title") == "Cho–Rubio talks"
     assert article_title in page.inner_text("#citations-group")
     assert Meeting.objects.get(pk=meeting_id).date == "2025-11-03"
+    screenshot("meeting")
 
     # and its history shows the recording and the citation, applied via the proposal
     page.click("a.historylink")

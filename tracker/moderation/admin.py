@@ -477,7 +477,8 @@ class ProposalAdmin(StreamHistoryMixin, admin.ModelAdmin):
                         override_locked="_override" in post,
                     )
                 if outcome.accepted:
-                    self.message_user(request, f"Accepted: {len(outcome.applied)} event(s) appended.", messages.SUCCESS)
+                    appended = len(Proposal.objects.get(pk=proposal.pk).applied_positions) or len(outcome.applied)
+                    self.message_user(request, f"Accepted: {appended} event(s) appended.", messages.SUCCESS)
                     return HttpResponseRedirect(self._after_accept_url(proposal)), None, []
                 self.message_user(
                     request, f"Not applied: the proposal is now {outcome.status}; review the difference below.",
