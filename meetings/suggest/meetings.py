@@ -65,7 +65,7 @@ _PLANNED = re.compile(
     r"\b(?:will|'ll|shall|would|plans?\s+to|planning\s+to|planned\s+to|scheduled\s+to|set\s+to|"
     r"expected\s+to|due\s+to|slated\s+to|poised\s+to|is\s+to|are\s+to|were\s+to|was\s+to|"
     r"likely\s+to|intends?\s+to|upcoming|forthcoming|planned|proposed|possible|potential|"
-    r"expected|scheduled|next\s+(?:week|month)|tomorrow|later\s+this)\b",
+    r"expected|scheduled|next\s+(?:week|month)|tomorrow|later\s+this|(?-i:could|might|may))\b",
     re.I,
 )
 _PLANNED_AFTER = re.compile(
@@ -184,7 +184,6 @@ _CITY = re.compile(r"\bin\s+(?P<loc>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2}
 _CITY_OF = re.compile(r"\b(?:city|capital|town|island|province|port)\s+of\s+(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)")
 _VISIT = re.compile(r"\b(?:visit|visits|visited|visiting|trip\s+to|travel\s+to|travels\s+to|traveled\s+to|travelled\s+to)\s+"
                     r"(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)(?=[^,;.]{0,40}\b(?:to\s+(?:hold|meet|have)|for\s+(?:talks|a\s+meeting|meetings|a\s+summit)))")
-_WHERE = re.compile(r"\bin\s+(?P<loc>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2}),\s*$")
 _VENUE = re.compile(r"\bat\s+the\s+(?P<loc>(?:[A-Z][\w'’.-]*\s?){1,5})")
 _OCCASION = re.compile(
     r"\b(?:on\s+the\s+(?:sidelines|margins)\s+of|on\s+the\s+occasion\s+of|during|on\s+the\s+eve\s+of)\s+"
@@ -443,9 +442,10 @@ def extract_meetings(
                 mm.date, mm.precision = d.value, d.precision
             mm.location, mm.location_level = find_location(text, s_lo, s_hi, h.start)
             if mm.location is None and re.match(r"\s*where\b", text[s_lo - 6:s_lo + 1].split(",")[-1] + " "):
-                w = _WHERE.search(text, max(sent.start, s_lo - 80), s_lo - 5)
-                if w:
-                    mm.location, mm.location_level = _strip_loc(w.group("loc")), 2
+                places = [w.group("loc") for w in _CITY.finditer(text, max(sent.start, s_lo - 80), s_lo)
+                          if w.group("loc").split()[0] not in _MONTHS_DAYS]
+                if places:
+                    mm.location, mm.location_level = _strip_loc(places[-1]), 2
             mm.occasion = find_occasion(text, sent.start, sent.end)
             if mm.mode == "in_person":
                 if _MODE_VIDEO.search(clause):
@@ -461,6 +461,7 @@ def extract_meetings(
                 "hows": sorted(how),
                 "possessor": bool(_POSSESSOR.search(pre)),
                 "mentions": 1,
+                "speculative": bool(re.search(r"\b(?:could|might|may)\b", pre)),  # lowercase: not the month
             }
             if left and right:
                 more = re.match(r"[^.;]{0,50}?(?:\band|,)\s+(?:later\s+|then\s+|also\s+)?with\s+", text[right[-1].end:sent.end])
@@ -511,7 +512,7 @@ def extract_meetings(
     # an unnamed lead sentence ("The two countries held talks Tuesday") dates the next one
     for si, (lo, hi) in antecedent.items():
         nxt = per_sentence.get(si + 1)
-        if nxt:
+        if nxt and not per_sentence.get(si):
             _fill(nxt[0], text, lo, hi, base, sentences[si], si, followup=False)
 
     return _merge(raw, base)
@@ -603,6 +604,8 @@ def confidence(m: MeetingMention) -> float:
     if hows <= {"gazetteer"}:
         score += 0.06
     if "title_only" in hows:
+        score -= 0.15
+    if s.get("speculative"):
         score -= 0.15
     if "bare" in hows:
         score -= 0.1

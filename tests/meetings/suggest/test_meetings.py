@@ -173,3 +173,15 @@ def test_possessive_subject_relative_clause_and_a_second_object():
 def test_travel_for_talks_gives_the_place():
     (m,) = meetings("Rubio is expected to travel to Seoul next month for talks with Cho Hyun.", published="2025-08-19")
     assert (m.status, m.date, m.precision, m.location) == ("planned", "2025-09", "month", "Seoul")
+
+
+def test_speculative_talks_are_planned_with_lower_confidence_and_months_are_not_places():
+    text = ("Lee Jae Myung spoke by phone with Donald Trump last month. Lee is expected to attend the G7 "
+            "summit in Canada in June, where he could hold his first face-to-face talks with Trump.")
+    found = {m.mode: m for m in meetings(text, published="2025-02-14")}
+    call, talks = found["phone"], found["in_person"]
+    assert (call.status, call.date) == ("held", "2025-01")
+    assert (talks.status, talks.location, talks.date) == ("planned", "Canada", None)
+    assert talks.confidence < call.confidence
+    (held,) = meetings("In May, Cho Hyun and Marco Rubio met in Seoul.", published="2025-08-14")
+    assert (held.status, held.date) == ("held", "2025-05")
