@@ -1,7 +1,9 @@
 """Filters of the meetings API (django-filter FilterSets)."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Callable
 
 import django_filters
 from django.db import connection
@@ -12,12 +14,13 @@ from people.selectors import person_find_by_name, person_resolve
 from tracker.common import partialdate
 
 
-def _partial_date(value: str, field: str) -> str:
+def _bound(value: str, field: str, day_of: Callable[[str], dt.date]) -> dt.date:
+    """First or last day of a partial-date query value; 400 with the reason if it is not one."""
     from rest_framework.exceptions import ValidationError
 
     try:
-        return partialdate.validate(value.strip())
-    except partialdate.InvalidPartialDate as exc:
+        return day_of(partialdate.validate(value.strip()))
+    except ValueError as exc:  # InvalidPartialDate, or a year the calendar cannot hold (0000)
         raise ValidationError({field: [str(exc)]}) from None
 
 
@@ -117,12 +120,10 @@ class MeetingFilter(django_filters.FilterSet):
         return queryset
 
     def filter_date_from(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        day = partialdate.first_day(_partial_date(value, "date_from"))
-        return queryset.filter(date_first__gte=day)
+        return queryset.filter(date_first__gte=_bound(value, "date_from", partialdate.first_day))
 
     def filter_date_to(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        day = partialdate.last_day(_partial_date(value, "date_to"))
-        return queryset.filter(date_last__lte=day)
+        return queryset.filter(date_last__lte=_bound(value, "date_to", partialdate.last_day))
 
     def filter_topic(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if connection.vendor == "postgresql":
@@ -144,15 +145,19 @@ class MeetingFilter(django_filters.FilterSet):
             return queryset
         if connection.vendor == "postgresql":
             from django.contrib.postgres.search import SearchQuery, SearchVector
-            from django.db.models import TextField
+            from django.db.models import F, Func, JSONField, TextField, Value
             from django.db.models.functions import Cast
 
             query = SearchQuery(value, search_type="websearch", config="english")
             own = Meeting.objects.annotate(
                 search=SearchVector("title", "summary", config="english")
             ).filter(search=query)
+            # Only the sentences, not the JSON keys or offsets around them.
+            texts = Func(
+                F("evidence"), Value("$[*].text"), function="jsonb_path_query_array", output_field=JSONField()
+            )
             cited = Citation.objects.annotate(
-                search=SearchVector(Cast("evidence", TextField()), config="english")
+                search=SearchVector(Cast(texts, TextField()), config="english")
             ).filter(search=query)
             return queryset.filter(Q(id__in=own.values("id")) | Q(id__in=cited.values("meeting_id")))
         cited = Citation.objects.filter(evidence__icontains=value).values("meeting_id")

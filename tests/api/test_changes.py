@@ -58,6 +58,7 @@ def test_feed_filters_by_type_and_validates_its_cursor(anon, build):
     assert [e["type"] for e in only] == ["PersonRegistered", "PersonRegistered"]
     assert anon.get("/api/v1/changes/", {"after": "-1"}).status_code == 400
     assert anon.get("/api/v1/changes/", {"limit": "100000"}).status_code == 400
+    assert anon.get("/api/v1/changes/", {"after": "9" * 30}).status_code == 400
 
 
 @pytest.mark.postgres

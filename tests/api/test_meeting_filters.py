@@ -188,3 +188,18 @@ def test_items_carry_participants_with_post_held_and_citations(anon, build):
     assert citation["url"] == "https://example.com/n/2"
     assert citation["publisher"] == "The Korea Herald"
     assert citation["evidence"][0]["text"] == "Cho met Rubio."
+
+
+@pytest.mark.parametrize("value", ["2025-13", "0000", "2025-02-30", "last week"])
+def test_a_date_bound_that_is_not_a_partial_date_is_a_400(anon, db, value):
+    for field in ("date_from", "date_to"):
+        response = anon.get("/api/v1/meetings/", {field: value})
+        assert response.status_code == 400
+        assert field in response.json()
+
+
+@pytest.mark.postgres
+def test_full_text_searches_evidence_sentences_not_the_json_around_them(anon, world):
+    # "start" and "text" are keys of the stored evidence, not words of it
+    assert _ids(anon.get("/api/v1/meetings/", {"q": "start"})) == set()
+    assert _ids(anon.get("/api/v1/meetings/", {"q": "semiconductor"})) == {world["call"]}  # stemmed

@@ -75,9 +75,10 @@ def test_as_of_time_uses_recorded_time(anon, edited_three_times):
     assert before.status_code == 404  # the meeting did not exist yet
 
 
-def test_bad_as_of_is_a_400(anon, edited_three_times):
+@pytest.mark.parametrize("value", ["yesterday", "2025-13-01T00:00:00", "99999999999999999999999"])
+def test_bad_as_of_is_a_400(anon, edited_three_times, value):
     meeting_id, _ = edited_three_times
-    assert anon.get(f"/api/v1/meetings/{meeting_id}/", {"as_of": "yesterday"}).status_code == 400
+    assert anon.get(f"/api/v1/meetings/{meeting_id}/", {"as_of": value}).status_code == 400
 
 
 def test_history_lists_who_when_via_why_and_field_diff(anon, edited_three_times):

@@ -25,7 +25,9 @@ MAX_LIMIT = 1000
 class ChangeFeedQuerySerializer(serializers.Serializer):
     """Query parameters of the change feed."""
 
-    after = serializers.IntegerField(min_value=0, default=0, help_text="Last position seen.")
+    after = serializers.IntegerField(
+        min_value=0, max_value=2**63 - 1, default=0, help_text="Last position seen."
+    )
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=100)
     type = serializers.CharField(
         required=False, allow_blank=True, help_text="Only these event types (comma-separated)."

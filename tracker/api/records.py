@@ -41,6 +41,7 @@ IF_MATCH_PARAMETER = OpenApiParameter(
 )
 
 MAX_MERGE_HOPS = 20
+MAX_POSITION = 2**63 - 1  # positions are bigints
 _ETAG_RE = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
@@ -123,10 +124,15 @@ def history_entries(stream_id: Any) -> list[dict[str, Any]]:
 def parse_as_of(raw: str) -> tuple[int | None, dt.datetime | None]:
     """`as_of` as (position, None) or (None, aware datetime); ValidationError otherwise."""
     raw = raw.strip()
-    if raw.isdigit():
+    if raw.isdigit() and raw.isascii():
+        if int(raw) > MAX_POSITION:
+            raise ValidationError({"as_of": [f"A position is at most {MAX_POSITION}."]})
         return int(raw), None
     # A "+" in an unencoded query string arrives as a space.
-    value = parse_datetime(raw.replace(" ", "+")) if "T" in raw else None
+    try:
+        value = parse_datetime(raw.replace(" ", "+")) if "T" in raw else None
+    except ValueError:  # well-formed but not a real time, e.g. month 13
+        value = None
     if value is None:
         raise ValidationError(
             {"as_of": ["Give an event position (integer) or an ISO 8601 datetime."]}
