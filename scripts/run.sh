@@ -52,6 +52,7 @@ PY
 
 step "demo data"
 "$PY" manage.py demo
+"$PY" manage.py demo_news  # the robot at work: sample articles become pending proposals
 
 step "curator login"
 login="$("$PY" manage.py ensure_curator)"
