@@ -79,14 +79,18 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         updated_at=events[-1].recorded_at,
         created_at=_created_at(prior, events),
     )
-    meeting.save()
+    meeting.save(force_insert=prior is None, force_update=prior is not None)
     # A merged meeting's entries now live on the meeting it was merged into.
     merged = bool(state.get("merged_into"))
     participants = [] if merged else state.get("participants") or []
     citations = [] if merged else state.get("citations") or []
-    Participation.objects.filter(meeting_id=stream_id).exclude(id__in=[p["id"] for p in participants]).delete()
-    Citation.objects.filter(meeting_id=stream_id).exclude(id__in=[c["id"] for c in citations]).delete()
-    existing = {row.id: row for row in Participation.objects.filter(id__in=[p["id"] for p in participants])}
+    wanted_ids = {uuid.UUID(p["id"]) for p in participants}
+    existing = {
+        row.id: row for row in Participation.objects.filter(Q(meeting_id=stream_id) | Q(id__in=wanted_ids))
+    }
+    stale = [pk for pk, row in existing.items() if row.meeting_id == stream_id and pk not in wanted_ids]
+    if stale:
+        Participation.objects.filter(pk__in=stale).delete()
     date_changed = prior is None or prior.date != date
     for p in participants:
         recorded = uuid.UUID(p["person_id"]) if p.get("person_id") else None
@@ -108,8 +112,13 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
             is_host=bool(p.get("is_host")),
         )
         if row is None or any(getattr(row, f) != getattr(wanted, f) for f in _PARTICIPATION_FIELDS):
-            wanted.save()
-    cited = {row.id: row for row in Citation.objects.filter(id__in=[c["id"] for c in citations])}
+            wanted.save(force_insert=row is None, force_update=row is not None)
+    cited_ids = {uuid.UUID(c["id"]) for c in citations}
+    cited = {row.id: row for row in Citation.objects.filter(Q(meeting_id=stream_id) | Q(id__in=cited_ids))}
+    stale = [pk for pk, row in cited.items() if row.meeting_id == stream_id and pk not in cited_ids]
+    if stale:
+        # Deleted before any save, so a re-cited article never meets its old row's unique pair.
+        Citation.objects.filter(pk__in=stale).delete()
     for c in citations:
         row = cited.get(uuid.UUID(c["id"]))
         wanted = Citation(
@@ -123,7 +132,7 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
             wanted.article_id,
             wanted.evidence,
         ):
-            wanted.save()
+            wanted.save(force_insert=row is None, force_update=row is not None)
 
 
 def sync_article(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
