@@ -143,10 +143,16 @@ def _safe_date(value: str) -> dt.date | None:
 
 
 def base_date(text: str, published: str | None) -> dt.date | None:
-    """The date relative expressions hang on: the published local date, else the dateline's."""
+    """The date relative expressions hang on: the published local date, else the dateline's.
+
+    A dateline day within a day of the published date wins: it is the local date where the
+    story was filed, while feeds often give the timestamp in UTC or the publisher's zone.
+    """
+    dl = parse_dateline(text, published)
     if published:
         d = _safe_date(published[:10])
         if d:
+            if dl and dl.date and dl.day and abs((dl.date - d).days) <= 1:
+                return dl.date
             return d
-    dl = parse_dateline(text, published)
     return dl.date if dl else None

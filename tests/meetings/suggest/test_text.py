@@ -30,3 +30,10 @@ def test_base_date_prefers_published_local_date_then_dateline():
     assert base_date("anything", "2025-01-06T08:30:00+09:00") == dt.date(2025, 1, 6)
     assert base_date(" date 2025-10-10 Seoul: text", None) == dt.date(2025, 10, 10)
     assert base_date("No dateline here.", None) is None
+
+
+def test_dateline_day_beats_a_published_timestamp_a_day_off():
+    # a Seoul story filed on the 6th local time, published with a UTC timestamp of the 5th
+    assert base_date("SEOUL, Jan. 6 (Yonhap) -- Talks", "2025-01-05T23:30:00Z") == dt.date(2025, 1, 6)
+    # a dateline far from the published date is not trusted
+    assert base_date("SEOUL, Jan. 20 (Yonhap) -- Talks", "2025-01-05") == dt.date(2025, 1, 5)
