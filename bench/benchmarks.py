@@ -31,6 +31,7 @@ class Result:
     target: dict[str, float] = dataclasses.field(default_factory=dict)
     sizes: dict[str, Any] = dataclasses.field(default_factory=dict)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    baseline_unit: str = ""  # when the baseline is not in `unit`
     status: str = "ok"  # "ok" or "not available"
     note: str = ""
 
@@ -326,18 +327,161 @@ def _missing(name: str, title: str, unit: str, target: dict, reason: str) -> lis
     return [Result(name=name, title=title, unit=unit, target=target, status="not available", note=reason)]
 
 
+COUNTRIES_SQL = "(ARRAY['US','KR','JP','CN','DE'])"
+
+
+def _api_data(scale: float) -> dict[str, Any]:
+    """Read models at the issue's sizes (scaled), generated in SQL; returns ids to query."""
+    from meetings.models import Meeting, Participation
+    from people.models import Person
+
+    from .fill import fill, uuid_expr
+    from .models import BaselineRow
+
+    persons, meetings = _size(10_000, scale, 20), _size(100_000, scale, 50)
+    participations = _size(250_000, scale, 125)
+    day = "(date '2010-01-01' + (g % 5000))"
+    with transaction.atomic():
+        fill(Person, persons, {
+            "id": uuid_expr(1), "name": "'Person ' || g", "sort_name": "'Person ' || g",
+            "name_key": "'person' || g", "country": f"{COUNTRIES_SQL}[1 + g % 5]", "version": "1",
+        })
+        fill(Meeting, meetings, {
+            "id": uuid_expr(2), "title": "'Talks no. ' || g", "date": f"to_char({day}, 'YYYY-MM-DD')",
+            "date_precision": "'day'", "date_first": day, "date_last": day,
+            "location_country": f"{COUNTRIES_SQL}[1 + g % 5]", "mode": "'in_person'",
+            "status": "'held'", "version": "1",
+        })
+        m = f"(1 + (g - 1) % {meetings})"
+        p = f"(1 + (g * 7919) % {persons})"
+        fill(Participation, participations, {
+            "id": uuid_expr(3), "meeting_id": uuid_expr(2, m), "name": f"'Person ' || {p}",
+            "recorded_person_id": uuid_expr(1, p), "person_id": uuid_expr(1, p),
+            "side": f"{COUNTRIES_SQL}[1 + {p} % 5]",
+        })
+        fill(BaselineRow, meetings, {
+            "name": "'Row ' || g", "country": f"{COUNTRIES_SQL}[1 + g % 5]", "date": day,
+            "amount": "g", "created_at": "now()",
+        })
+    with connection.cursor() as cur:
+        # The busiest person, so the filtered list and the counterparts have work to do.
+        cur.execute(
+            "SELECT person_id FROM meetings_participation GROUP BY person_id ORDER BY COUNT(*) DESC LIMIT 1"
+        )
+        person = cur.fetchone()[0]
+        cur.execute("SELECT COUNT(*) FROM eventstore_event")
+        logged = cur.fetchone()[0]
+    if logged < 200:
+        data.clone_meetings(events=200, stream_length=10, seed=3)
+    return {
+        "person": person, "persons": persons, "meetings": meetings, "participations": participations,
+    }
+
+
 def bench_api_reads(scale: float) -> list[Result]:
-    return _missing(
-        "api_reads", "API reads", "requests/s", {"ratio_min": 0.50},
-        "the /api/v1/ endpoints have not landed yet",
-    )
+    from django.apps import apps
+
+    if not apps.is_installed("bench"):
+        return _missing(
+            "api_reads", "API reads", "requests/s", {"ratio_min": 0.50},
+            "needs the bench settings (python -m bench.run), which install the baseline endpoint",
+        )
+    from . import server
+
+    sizes = _api_data(scale)
+    person = sizes.pop("person")
+    seconds = max(2.0, 10.0 * min(1.0, scale * 10))
+    endpoints = {
+        "api_meetings_list": (
+            "API: filtered meetings list",
+            f"/api/v1/meetings/?participant={person}&date_from=2010-01-01&date_to=2023-12-31"
+            "&country_pair=US,KR&page_size=50",
+        ),
+        "api_counterparts": ("API: counterparts", f"/api/v1/people/{person}/counterparts/"),
+        "api_changes": ("API: change feed page", "/api/v1/changes/?after=0&limit=50"),
+    }
+    results = []
+    with server.gunicorn(workers=2) as (port, _proc):
+        for path in ["/bench/baseline/", *(p for _, p in endpoints.values())]:
+            status, body = server.get(port, path)  # warm-up, and fail loudly on a broken URL
+            if status != 200:
+                raise RuntimeError(f"{path}: HTTP {status}: {body[:200]!r}")
+        base = server.load(port, ["/bench/baseline/"], seconds=seconds)
+        for name, (title, path) in endpoints.items():
+            got = server.load(port, [path], seconds=seconds)
+            results.append(
+                Result(
+                    name=name, title=title, unit="requests/s", value=got["rps"], baseline=base["rps"],
+                    ratio=got["rps"] / base["rps"], target={"ratio_min": 0.50},
+                    sizes={**sizes, "seconds": seconds, "clients": 4, "gunicorn_workers": 2},
+                    extra={"p50_ms": got["p50_ms"], "p99_ms": got["p99_ms"], "p99_target_ms": 100,
+                           "baseline_p50_ms": base["p50_ms"], "baseline_p99_ms": base["p99_ms"],
+                           "requests": got["requests"]},
+                    note=f"GET {path.split('?')[0]} vs a minimal DRF cursor-paginated list of a plain "
+                    "6-column table, same gunicorn (2 workers, loopback), 4 keep-alive clients",
+                )
+            )
+    return results
 
 
 def bench_export(scale: float) -> list[Result]:
-    return _missing(
-        "export", "Export (streaming CSV)", "rows/s", {"value_max": 50.0},
-        "the CSV export endpoint has not landed yet",
-    )
+    from django.apps import apps
+
+    if not apps.is_installed("bench"):
+        return _missing(
+            "export", "Export (streaming CSV)", "MB over idle", {"value_max": 50.0},
+            "needs the bench settings (python -m bench.run), which serve the tracker with gunicorn",
+        )
+    from . import server
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM meetings_meeting")
+        have = cur.fetchone()[0]
+    sizes = {"meetings": have} if have >= _size(100_000, scale, 50) else _api_data(scale)
+    sizes.pop("person", None)
+    with server.gunicorn(workers=1) as (port, proc):
+        server.get(port, "/api/v1/meetings/?page_size=1")  # load the code paths once
+        (worker,) = server.worker_pids(proc.pid)
+        idle = server.rss_mb(worker)
+        peak = [idle]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], server.rss_mb(worker))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        started = time.perf_counter()
+        try:
+            import http.client
+
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            conn.request("GET", "/api/v1/meetings/?format=csv")
+            response = conn.getresponse()
+            rows = -1  # the header line
+            while chunk := response.read(1 << 16):
+                rows += chunk.count(b"\n")
+            conn.close()
+        finally:
+            elapsed = time.perf_counter() - started
+            done.set()
+            sampler.join()
+    if response.status != 200:
+        raise RuntimeError(f"CSV export: HTTP {response.status}")
+    growth = peak[0] - idle
+    return [
+        Result(
+            name="export", title="Export (streaming CSV), memory", unit="MB over idle",
+            value=growth, baseline=idle, baseline_unit="MB idle RSS", ratio=peak[0] / idle,
+            target={"value_max": 50.0},
+            sizes={**sizes, "rows": rows},
+            extra={"rows_per_s": rows / elapsed, "idle_rss_mb": idle, "peak_rss_mb": peak[0]},
+            note="GET /api/v1/meetings/?format=csv on one gunicorn worker; value = peak RSS "
+            "growth of the worker, baseline = its idle RSS (ratio = peak / idle)",
+        )
+    ]
 
 
 def bench_ingestion(scale: float) -> list[Result]:

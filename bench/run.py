@@ -22,7 +22,7 @@ DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 
 def run_suite(
     *, scale: float, only: list[str] | None = None, json_path: str | Path | None = DEFAULT_JSON,
-    profile_rebuild: str | None = None, log: Any = print,
+    profile_rebuild: str | None = None, log: Any = print, scales: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Run the benchmarks on the current (already migrated) database; return and save results."""
     from django.db import connection
@@ -37,11 +37,14 @@ def run_suite(
         raise SystemExit(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
     results = []
     started = time.perf_counter()
+    scales = scales or {}
     for name in names:
-        log(f"running {name} (scale {scale}) ...")
+        own_scale = scales.get(name, scale)
+        log(f"running {name} (scale {own_scale}) ...")
         t0 = time.perf_counter()
         kwargs = {"profile_path": profile_rebuild} if name == "rebuild" and profile_rebuild else {}
-        for result in BENCHMARKS[name](scale, **kwargs):
+        for result in BENCHMARKS[name](own_scale, **kwargs):
+            result.sizes["scale"] = own_scale
             result.extra.setdefault("seconds", round(time.perf_counter() - t0, 2))
             results.append(result)
     with connection.cursor() as cur:
@@ -77,7 +80,7 @@ def _target(target: dict[str, float], unit: str) -> str:
     if "ratio_min" in target:
         return f"ratio >= {target['ratio_min']:.2f}"
     if "value_max" in target:
-        return f"<= {target['value_max']:g} {'MB' if unit == 'rows/s' else unit}"
+        return f"<= {target['value_max']:g} {unit}"
     return "-"
 
 
@@ -94,7 +97,8 @@ def format_table(report: dict[str, Any]) -> str:
         sizes = ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in r["sizes"].items())
         met = {True: "yes", False: "no", None: "-"}[r["passed"]]
         lines.append(
-            f"| {r['title']} | {_fmt(r['value'])} {r['unit']} | {_fmt(r['baseline'])} {r['unit']} "
+            f"| {r['title']} | {_fmt(r['value'])} {r['unit']} "
+            f"| {_fmt(r['baseline'])} {r.get('baseline_unit') or r['unit']} "
             f"| {_fmt(r['ratio'])} | {_target(r['target'], r['unit'])} | {met} | {sizes} |"
         )
     return "\n".join(lines)
@@ -127,6 +131,9 @@ def _admin(maintenance_url: str, sql: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="size factor (1.0 = the issue's sizes)")
+    parser.add_argument(
+        "--scales", default="", help="per-benchmark scale overrides, e.g. rebuild=0.01,as_of=1"
+    )
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
     parser.add_argument("--json", default=str(DEFAULT_JSON), help="where to write the results")
     parser.add_argument("--profile-rebuild", default=None, help="write a cProfile summary of the rebuild here")
@@ -155,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: scratch database {scratch} (dropped afterwards{'; kept' if args.keep else ''})")
         call_command("migrate", verbosity=0)
         only = [n.strip() for n in args.only.split(",") if n.strip()] or None
-        run_suite(scale=args.scale, only=only, json_path=args.json, profile_rebuild=args.profile_rebuild)
+        scales = {k.strip(): float(v) for k, v in (p.split("=") for p in args.scales.split(",") if p.strip())}
+        run_suite(
+            scale=args.scale, only=only, json_path=args.json, profile_rebuild=args.profile_rebuild,
+            scales=scales,
+        )
         print(f"bench: results written to {args.json}")
         connections.close_all()
     finally:

@@ -1,6 +1,10 @@
-"""Settings for benchmark runs: the tracker's settings without request throttling."""
+"""Settings for benchmark runs: the tracker's settings, no request throttling, and the
+`bench` app whose plain table and list endpoint are the API benchmark's baseline."""
 from tracker.settings import *  # noqa: F403
-from tracker.settings import REST_FRAMEWORK
+from tracker.settings import INSTALLED_APPS, REST_FRAMEWORK
+
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]
+ROOT_URLCONF = "bench.urls"
 
 # A load generator on loopback would otherwise be throttled after a few requests.
 REST_FRAMEWORK = {
