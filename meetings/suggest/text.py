@@ -106,6 +106,9 @@ def parse_dateline(text: str, published: str | None = None) -> Dateline | None:
         pos = m.end()
     else:
         pos = len(text) - len(text.lstrip())
+        byline = re.match(r"(?:By|BY)\s[^\n]{1,60}\n\s*", text[pos:])
+        if byline:
+            pos += byline.end()
     head = text[pos: pos + 120]
     dm = _DATELINE.match(head)
     if not dm or not (dm.group("mon") or dm.group("agency")):

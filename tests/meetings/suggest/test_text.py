@@ -24,6 +24,8 @@ def test_wire_datelines():
     marked = parse_dateline(" date 2025-08-05 Seoul, Aug 5 South Korea and", None)
     assert (marked.city, marked.date) == ("Seoul", dt.date(2025, 8, 5))
     assert parse_dateline("WASHINGTON (AP) -- The talks", None).city == "Washington"
+    assert parse_dateline("By Kim Soo-yeon\nSEOUL, Nov. 3 (Yonhap) -- x", "2025-11-03").day == 3
+    assert parse_dateline("President Lee met Trump.", None) is None
 
 
 def test_base_date_prefers_published_local_date_then_dateline():
