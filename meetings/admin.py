@@ -205,16 +205,16 @@ class MeetingAdmin(CommandAdmin):
             return action_reason_page(self, request, queryset, action="unmerge", title="Un-merge meetings")
         context = admin_context(request, reason=reason_from(request))
         run_each(self, request, queryset.select_related("merged_into"), lambda m: commands.meeting_unmerge(
-            meeting_id=m.pk, context=context, expected_version=m.version,
-            into_expected_version=m.merged_into.version if m.merged_into else 0,
+            loser_id=m.pk, context=context, loser_expected_version=m.version,
+            winner_expected_version=m.merged_into.version if m.merged_into else 0,
         ), verb="un-merged")
         return None
 
 
 def _merge_meeting(loser: Meeting, winner: Meeting, context: Context) -> None:
     commands.meeting_merge(
-        meeting_id=loser.pk, into_id=winner.pk, context=context,
-        expected_version=loser.version, into_expected_version=winner.version,
+        loser_id=loser.pk, winner_id=winner.pk, context=context,
+        loser_expected_version=loser.version, winner_expected_version=winner.version,
     )
 
 
