@@ -52,12 +52,13 @@ TRIGGERS: list[TriggerType] = [
     _t(r"\b(?:held|had|holds|has|hold|have|holding|having)\s+(?:a\s+|an\s+|their\s+|the\s+|his\s+|her\s+)?(?:[\w\"“”'’-]+\s+){0,4}?"
        + _NOUNS + r"(?:\s+with)?\b"),
     _t(r"\b(?:met|meet|meets|meeting)\s+(?:\w+ly\s+)?with\b", kind="meeting"),
-    _t(r"\b(?:discussed|discusses|discuss)\b[^,.;]{0,60}?\bwith\b(?=\s+(?:[A-Z]|his\s|her\s))", kind="talks"),
+    _t(r"\b(?:discussed|discusses|discuss)\b[^,.;]{0,60}?\bwith\b(?=\s+(?:(?-i:[A-Z])|his\s|her\s))", kind="talks"),
     _t(r"\bco-?(?:chaired|chair|chairs|hosted)\b", kind="talks"),
+    _t(r"\bmeeting\b(?=\s+(?:visiting\s+|his\s+|her\s+)?(?-i:[A-Z]))", kind="meeting"),
     _t(r"\b(?:met|meet|meets)\b(?!\s+(?:the\s+)?(?:press|reporters|journalists|media|expectations|demands|requirements|criteria|target|goal|deadline|needs))", kind="meeting"),
     _t(r"\b" + _NOUNS + r"\s+with\b"),
     _t(r"\b(?:sat\s+down|conferred|consulted)\s+with\b", kind="meeting"),
-    _t(r"\b(?:hosted|hosts|host|received|receives|welcomed|welcomes)\b(?=\s+(?:visiting\s+|his\s+|her\s+)?[A-Z])", kind="meeting"),
+    _t(r"\b(?:hosted|hosts|host|received|receives|welcomed|welcomes)\b(?=\s+(?:visiting\s+|his\s+|her\s+)?(?-i:[A-Z]))", kind="meeting"),
     _t(r"\b(?:discussed|discuss|agreed|exchanged\s+views|shook\s+hands|concurred|reaffirmed)\b", kind="talks", strength="weak"),
 ]
 
@@ -382,7 +383,7 @@ def extract_meetings(
                         owner = [m for m in ms if m.end <= lo + rel.start() and not text[m.end:lo + rel.start()].strip()]
                         if owner:
                             left = [owner[-1]]
-                if not left and right and "with" in text[h.start:h.end].lower():
+                if not left and right:
                     after = [m for m in ms if m.start >= right[-1].end]
                     if after:
                         gap = text[right[-1].end:after[0].start]

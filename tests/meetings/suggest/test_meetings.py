@@ -185,3 +185,9 @@ def test_speculative_talks_are_planned_with_lower_confidence_and_months_are_not_
     assert talks.confidence < call.confidence
     (held,) = meetings("In May, Cho Hyun and Marco Rubio met in Seoul.", published="2025-08-14")
     assert (held.status, held.date) == ("held", "2025-05")
+
+
+def test_participle_meeting_clause_and_lowercase_objects_are_not_hosts():
+    (m,) = meetings("After meeting Cho Hyun in Seoul on Friday, Marco Rubio flew to Tokyo.")
+    assert (set(m.participants), m.location, m.date) == ({"Cho Hyun", "Marco Rubio"}, "Seoul", "2025-09-12")
+    assert meetings("Cho Hyun hosted a dinner with Marco Rubio's staff.") == []
