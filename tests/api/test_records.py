@@ -134,3 +134,10 @@ def test_merged_person_id_answers_301_and_survivor_lists_the_meetings(anon, buil
 
 def test_unknown_id_is_404(anon, db):
     assert anon.get("/api/v1/meetings/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_conditional_get_with_current_etag_answers_304(anon, edited_three_times):
+    meeting_id, _ = edited_three_times
+    url = f"/api/v1/meetings/{meeting_id}/"
+    assert anon.get(url, HTTP_IF_NONE_MATCH='"4"').status_code == 304
+    assert anon.get(url, HTTP_IF_NONE_MATCH='"3"').status_code == 200

@@ -170,3 +170,35 @@ def test_anonymous_reads_are_throttled_and_a_token_raises_the_limit(anon, contri
     assert anon_codes == [200, 200, 200, 429, 429]
     assert token_codes == [200] * 5
     cache.clear()
+
+
+def test_curator_applies_a_registered_command_directly_with_if_match(curator, contributor, pair):
+    # given
+    url, body = "/api/v1/commands/", {"command": "person_alias_add",
+                                      "args": {"person_id": str(pair[0]), "name": "Jo Hyeon"}, "reason": "Yonhap"}
+    # when
+    refused = contributor.post(url, body, format="json", HTTP_IF_MATCH='"1"')
+    missing = curator.post(url, body, format="json")
+    applied = curator.post(url, body, format="json", HTTP_IF_MATCH='"1"')
+    stale = curator.post(url, {**body, "args": {**body["args"], "name": "Cho Hyeon"}}, format="json",
+                         HTTP_IF_MATCH='"1"')
+    # then
+    assert refused.status_code == 403 and missing.status_code == 428
+    assert applied.status_code == 200, applied.content
+    assert applied.json()["version"] == 2 and applied["ETag"] == '"2"'
+    assert stale.status_code == 412 and stale.json()["current_version"] == 2
+    aliases = [a["name"] for a in curator.get(f"/api/v1/people/{pair[0]}/").json()["aliases"]]
+    assert aliases == ["Jo Hyeon"]
+
+
+def test_command_with_unknown_name_or_argument_is_a_400(curator, pair):
+    unknown = curator.post("/api/v1/commands/", {"command": "launch", "args": {}}, format="json")
+    bad_arg = curator.post("/api/v1/commands/", {"command": "person_alias_add",
+                                                  "args": {"person_id": str(pair[0]), "nickname": "x"}},
+                           format="json", HTTP_IF_MATCH='"1"')
+    created = curator.post("/api/v1/commands/", {"command": "person_register",
+                                                  "args": {"name": "Kim Min-seok", "country": "KR"}}, format="json")
+    assert unknown.status_code == 400 and "command" in unknown.json()
+    assert bad_arg.status_code == 400 and "args" in bad_arg.json()
+    assert created.status_code == 201 and created.json()["version"] == 1
+    assert curator.get(f"/api/v1/people/{created.json()['target_stream_id']}/").json()["name"] == "Kim Min-seok"

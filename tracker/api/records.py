@@ -194,6 +194,10 @@ class RecordViewMixin:
             return HttpResponsePermanentRedirect(
                 request.build_absolute_uri(url + (f"?{query}" if query else ""))
             )
+        etag = f'"{instance.version}"'
+        if etag in [t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")]:
+            # Conditional GET: the consumer's copy is current, send no body.
+            return with_etag(Response(status=304), instance.version)
         data = self.get_serializer(instance).data  # type: ignore[attr-defined]
         return with_etag(Response(data), instance.version)
 
@@ -235,6 +239,7 @@ def detail_schema(serializer: Any, *, description: str = "") -> Any:
                 resource_type_field_name=None,
             ),
             301: OpenApiResponse(description="Merged: Location names the surviving record."),
+            304: OpenApiResponse(description="Not modified: If-None-Match named the current ETag."),
             400: OpenApiResponse(OpenApiTypes.OBJECT, description="Bad `as_of`."),
             404: ErrorSerializer,
         },

@@ -9,6 +9,7 @@ from meetings.api.views import ArticleViewSet, MeetingExportView, MeetingViewSet
 from people.api.views import OrganizationViewSet, PersonViewSet, PostViewSet
 
 from .changes import ChangeFeedView
+from .commands import CommandView
 from .proposals import ProposalViewSet
 
 router = DefaultRouter()
@@ -22,6 +23,7 @@ router.register("proposals", ProposalViewSet, basename="proposal")
 app_name = "api"
 urlpatterns = [
     path("changes/", ChangeFeedView.as_view(), name="changes"),
+    path("commands/", CommandView.as_view(), name="commands"),
     path("export/meetings.jsonl", MeetingExportView.as_view(), name="export-meetings"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
