@@ -226,10 +226,17 @@ def _validate_participant(raw: Any, errors: _Errors, field: str) -> dict[str, An
     }
 
 
+def _participant_key(entry: dict) -> tuple[str, str]:
+    """Who a participant entry is: the surviving person record, else the name's key."""
+    if entry.get("person_id"):
+        from people.selectors import person_resolve
+
+        return ("person", str(person_resolve(entry["person_id"]) or entry["person_id"]))
+    return ("name", _name_key(entry["name"]))
+
+
 def _same_participant(a: dict, b: dict) -> bool:
-    if a.get("person_id") or b.get("person_id"):
-        return bool(a.get("person_id")) and a.get("person_id") == b.get("person_id")
-    return _name_key(a["name"]) == _name_key(b["name"])
+    return _participant_key(a) == _participant_key(b)
 
 
 def _name_key(name: str) -> str:

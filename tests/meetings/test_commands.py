@@ -8,6 +8,8 @@ from django.db import connections
 from meetings import commands
 from meetings.models import Citation, Meeting, Participation, SourceArticle
 from meetings.selectors import meeting_history
+from people import commands as people_commands
+from tests.meetings.conftest import person_version
 from tracker.eventstore.api import (
     CommandError,
     ConcurrencyConflict,
@@ -118,6 +120,22 @@ def test_participants_need_a_known_person_or_a_name(record, cho):
 def test_the_same_person_twice_is_refused(record, cho, rubio):
     with pytest.raises(CommandError) as err:
         record(participants=[{"person_id": cho}, {"person_id": rubio}, {"person_id": cho, "name": "Cho"}])
+    assert "participants[2]" in err.value.errors
+
+
+def test_a_merged_person_and_its_survivor_are_the_same_participant(record, ctx, cho, rubio):
+    # given: a duplicate record of Cho, merged into Cho
+    dup = people_commands.person_register(name="Jo Hyun", country="KR", context=ctx)
+    people_commands.person_merge(
+        loser_id=dup,
+        winner_id=cho,
+        loser_expected_version=person_version(dup),
+        winner_expected_version=person_version(cho),
+        context=ctx,
+    )
+    # when / then
+    with pytest.raises(CommandError) as err:
+        record(participants=[{"person_id": cho}, {"person_id": rubio}, {"person_id": dup}])
     assert "participants[2]" in err.value.errors
 
 
