@@ -2,12 +2,17 @@
 their ratio and the target, or a clear "not available" when the part it measures is missing."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
+import json
+import os
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -484,13 +489,101 @@ def bench_export(scale: float) -> list[Result]:
     ]
 
 
+CORPUS = Path(os.environ.get("BENCH_CORPUS", "/work/shared/corpus"))
+
+
+def _articles(count: int) -> list[tuple[str, str | None]]:
+    """(text, published) pairs: the corpus articles, each copy made unique by a closing line."""
+    gold = {}
+    for line in (CORPUS / "gold.jsonl").read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            gold[record["article"]] = record.get("published")
+    sources = [((CORPUS / "articles" / f"{a}.txt").read_text(), p) for a, p in sorted(gold.items())]
+    return [
+        (f"{text.rstrip()}\n\n(Reference {i}: reported by bench desk {i}.)\n", published)
+        for i, (text, published) in ((i, sources[i % len(sources)]) for i in range(count))
+    ]
+
+
+@contextlib.contextmanager
+def _article_server(texts: list[str]) -> Iterator[int]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            try:
+                body = texts[int(self.path.strip("/").split("/")[-1].removesuffix(".txt"))].encode()
+            except (ValueError, IndexError):
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def bench_ingestion(scale: float) -> list[Result]:
-    reason = (
-        "meetings/suggest (the news pipeline) has not landed yet"
-        if importlib.util.find_spec("meetings.suggest") is None
-        else "meetings/suggest exists but this benchmark is not wired to it yet"
-    )
-    return _missing("ingestion", "Ingestion", "articles/s/worker", {"ratio_min": 0.50}, reason)
+    from django.apps import apps
+    from django.conf import settings
+
+    title, unit, target = "Ingestion", "articles/s/worker", {"ratio_min": 0.50}
+    if importlib.util.find_spec("meetings.suggest") is None:
+        return _missing("ingestion", title, unit, target, "meetings/suggest has not landed yet")
+    if not apps.is_installed("bench") or not settings.CELERY_TASK_ALWAYS_EAGER:
+        return _missing(
+            "ingestion", title, unit, target,
+            "needs the bench settings (python -m bench.run): loopback fetches allowed, suggestion "
+            "task run in-process",
+        )
+    if not (CORPUS / "gold.jsonl").exists():
+        return _missing("ingestion", title, unit, target, f"no corpus at {CORPUS} (set BENCH_CORPUS)")
+    from meetings.ingest.services import article_ingest_url
+    from meetings.ingest.suggestions import known_people
+    from meetings.suggest.pipeline import extract
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM meetings_meeting")
+        have = cur.fetchone()[0]
+    sizes = {"meetings": have} if have >= _size(100_000, scale, 50) else _api_data(scale)
+    sizes.pop("person", None)
+    count = _size(200, scale, 5)
+    articles = _articles(count)
+    known = known_people()  # built once per worker, as a worker keeps it between articles
+    started = time.perf_counter()
+    for text, published in articles:
+        extract(text, published=published, known_people=known.gazetteer, title_resolver=known.resolver)
+    bare = count / (time.perf_counter() - started)
+    with _article_server([t for t, _ in articles]) as port:
+        started = time.perf_counter()
+        for i, (_text, published) in enumerate(articles):
+            article_ingest_url(
+                f"http://127.0.0.1:{port}/a/{i}.txt", context=domain.CTX, published=published
+            )
+        value = count / (time.perf_counter() - started)
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM eventstore_event WHERE stream_type = 'proposal'")
+        proposals = cur.fetchone()[0]
+    return [
+        Result(
+            name="ingestion", title=title, unit=unit, value=value, baseline=bare, ratio=value / bare,
+            target=target, sizes={**sizes, "articles": count, "proposal_events": proposals},
+            note="article_ingest_url (fetch from a local server, decode, store, near-duplicate "
+            "check, suggestion task in-process: extract, link, propose) vs pipeline.extract alone "
+            "on the same texts with the same gazetteer",
+        )
+    ]
 
 
 BENCHMARKS: dict[str, Callable[..., list[Result]]] = {

@@ -12,3 +12,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None},
 }
+
+# The ingestion benchmark fetches articles from a local server and runs the suggestion task
+# in the same process (one worker process, end to end).
+INGEST_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+CELERY_TASK_ALWAYS_EAGER = True
