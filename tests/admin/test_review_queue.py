@@ -275,3 +275,21 @@ def test_a_stale_proposal_is_shown_with_the_difference_then_accepted_against_the
     meeting.refresh_from_db()
     assert p.status == "accepted"
     assert (meeting.kind, meeting.location_name) == ("talks", "Seoul")
+
+
+def test_admin_home_counts_unresolved_ingestion_failures(curator_client):
+    # given one unresolved and one resolved ingestion failure
+    from django.utils import timezone
+
+    from meetings.ingest.models import IngestionFailure
+
+    now = timezone.now()
+    IngestionFailure.objects.create(stage="fetch", kind="too_large", message="body over the cap",
+                                    url="https://news.example/huge", first_failed_at=now, last_failed_at=now)
+    IngestionFailure.objects.create(stage="fetch", kind="timeout", message="slow", url="https://news.example/slow",
+                                    first_failed_at=now, last_failed_at=now, resolved_at=now)
+    # when the curator opens the admin home
+    response = curator_client.get(reverse("admin:index"))
+    # then only the unresolved one is counted and listed
+    assert response.context["failures"]["count"] == 1
+    assert "news.example/huge" in response.content.decode()

@@ -629,11 +629,14 @@ def curator_home(request: HttpRequest) -> dict[str, Any]:
         for kind, n in sorted(proposal_pending_counts().items(), key=lambda kv: -kv[1])
     ]
     failures = None
-    if apps.is_installed("meetings.ingest") or _model_exists("ingest", "IngestionFailure"):
-        Failure = _model_exists("ingest", "IngestionFailure")
-        if Failure is not None:
-            unresolved = Failure.objects.filter(resolved_at__isnull=True)
-            failures = {"count": unresolved.count(), "latest": list(unresolved.order_by("-last_failed_at")[:5])}
+    Failure = _model_exists("ingest", "IngestionFailure")  # the news app's failure log, if installed
+    if Failure is not None:
+        unresolved = Failure.objects.filter(resolved_at__isnull=True)
+        failures = {
+            "count": unresolved.count(),
+            "latest": list(unresolved.order_by("-last_failed_at")[:5]),
+            "url": _changelist_url(Failure, "?resolved_at__isnull=True"),
+        }
     recent = []
     for e in Event.objects.order_by("-position")[:10]:
         recent.append({
@@ -651,6 +654,12 @@ def curator_home(request: HttpRequest) -> dict[str, Any]:
         "recent_changes": recent,
         "event_log_url": reverse("admin:eventstore_event_changelist"),
     }
+
+
+def _changelist_url(model: Any, query: str = "") -> str:
+    if model not in admin.site._registry:
+        return ""
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") + query
 
 
 def _model_exists(app_label: str, model: str) -> Any:
