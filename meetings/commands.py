@@ -21,6 +21,7 @@ from tracker.eventstore.api import (
     CommandError,
     ConcurrencyConflict,
     Context,
+    StreamNotFound,
     StreamWrite,
     append,
     append_many,
@@ -117,7 +118,10 @@ def _load_meeting(
     stream_id = _as_uuid(meeting_id)
     if stream_id is None:
         raise CommandError("not a meeting id", {field: [f"{meeting_id!r} is not a valid id."]})
-    state, version = load(stream_id, stream_type=MEETING)
+    try:
+        state, version = load(stream_id, stream_type=MEETING)
+    except StreamNotFound:
+        raise CommandError("no such meeting", {field: [f"No meeting with id {stream_id}."]}) from None
     if expected_version is not None:
         _check_version(stream_id, version, expected_version)
     return stream_id, state, version
@@ -765,7 +769,10 @@ def _load_article(article_id: Any, expected_version: int | None, field: str = "a
     stream_id = _as_uuid(article_id)
     if stream_id is None:
         raise CommandError("not an article id", {field: [f"{article_id!r} is not a valid id."]})
-    state, version = load(stream_id, stream_type=ARTICLE)
+    try:
+        state, version = load(stream_id, stream_type=ARTICLE)
+    except StreamNotFound:
+        raise CommandError("no such article", {field: [f"No article with id {stream_id}."]}) from None
     if expected_version is not None:
         _check_version(stream_id, version, expected_version)
     return stream_id, state

@@ -139,6 +139,12 @@ def test_a_merged_person_and_its_survivor_are_the_same_participant(record, ctx, 
     assert "participants[2]" in err.value.errors
 
 
+def test_commands_on_an_unknown_meeting_are_refused_with_a_field_error(ctx):
+    with pytest.raises(CommandError) as err:
+        commands.meeting_revise(meeting_id=uuid.uuid4(), changes={"title": "x"}, context=ctx, expected_version=1)
+    assert "meeting_id" in err.value.errors
+
+
 # --- revise and status ----------------------------------------------------------------------
 
 
