@@ -54,7 +54,10 @@ def test_a_contributor_cannot_accept_even_through_the_review_page(client):
     author, other = _user("carl", "contributor"), _user("cleo", "contributor")
     p = _contributor_proposal(author)
     client.force_login(other)
-    # when the other contributor posts an acceptance
+    # when the other contributor opens it, no decision buttons are offered
+    page = client.get(reverse("admin:moderation_proposal_change", args=[p.pk]))
+    assert page.status_code == 200 and b'name="_accept"' not in page.content
+    # when the other contributor posts an acceptance anyway
     response = client.post(
         reverse("admin:moderation_proposal_change", args=[p.pk]),
         {"expected_version": p.version, "reason": "", "_accept": "Accept"},

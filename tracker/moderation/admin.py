@@ -49,7 +49,7 @@ from .commands import (
     proposal_reject,
 )
 from .models import DistinctPair, Proposal, ProposalEvidence
-from .roles import can_see_note
+from .roles import can_apply, can_review, can_see_note
 from .selectors import (
     distinct_partners,
     proposal_note_for,
@@ -572,6 +572,9 @@ class ProposalAdmin(StreamHistoryMixin, admin.ModelAdmin):
             "reason": (post or {}).get("reason", ""),
             "expected_version": (post or {}).get("expected_version", proposal.version) if errors else proposal.version,
             "is_open": open_,
+            # contributors and the robot see the page but get no decision buttons
+            "can_decide": open_ and can_review(request.user, proposal),
+            "can_apply": can_apply(request.user),
             "history_url": reverse("admin:moderation_proposal_history", args=[proposal.pk]),
         }
         request.current_app = self.admin_site.name
