@@ -39,6 +39,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # APPS
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [
+    "tracker.reliability",  # before the admin: its admin/index.html adds the broker status
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

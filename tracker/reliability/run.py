@@ -1,0 +1,70 @@
+"""Run the chosen drivers in one scratch database and print their figures."""
+from __future__ import annotations
+
+import traceback
+
+from . import harness
+
+
+def _soak(short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
+    from .soak import run_soak
+
+    per_client = writes or (25 if short else 300)
+    with harness.gunicorn(workers=2) as base:
+        result = run_soak(base=base, clients=clients, writes_per_client=per_client,
+                          people=12, meetings=8, seconds=120 if short else 360)
+    for line in result.lines():
+        print(line, flush=True)
+    for sample in result.error_samples:
+        print(f"  error: {sample}", flush=True)
+    for problem in result.check_problems[:5]:
+        print(f"  rebuild: {problem}", flush=True)
+    return result.ok
+
+
+def _kills(short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
+    from .kills import run_kills
+
+    result = run_kills(kills=kills or (3 if short else 20), articles=8 if short else 40)
+    print(result.line(), flush=True)
+    return result.ok
+
+
+def _merge(short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
+    from .merge_cut import run_merge_cut
+
+    result = run_merge_cut()
+    print(result.line(), flush=True)
+    return result.ok
+
+
+def _redis(short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
+    from .redis_down import run_redis_down
+
+    result = run_redis_down()
+    print(result.line(), flush=True)
+    return result.ok
+
+
+def _backup(short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
+    from .backup import run_backup
+
+    result = run_backup()
+    print(result.line(), flush=True)
+    return result.ok
+
+
+PARTS = {"soak": _soak, "kills": _kills, "merge": _merge, "redis": _redis, "backup": _backup}
+
+
+def run_parts(parts: list[str], *, short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
+    ok = True
+    with harness.scratch_database():
+        for name in parts:
+            try:
+                ok = PARTS[name](short, clients, writes, kills) and ok
+            except Exception:  # a driver that crashes is a failed figure, not a stopped run
+                print(f"{name}: CRASHED", flush=True)
+                traceback.print_exc()
+                ok = False
+    return ok
