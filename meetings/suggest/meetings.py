@@ -37,28 +37,28 @@ def _t(rx: str, mode: str = "in_person", kind: str = "talks", strength: str = "s
 
 TRIGGERS: list[TriggerType] = [
     _t(r"\b(?:phone|telephone)\s+(?:call|talks|conversation|conference)s?\s+between\b", "phone", "phone_call", between=True),
-    _t(r"\b(?:video|virtual)\s*(?:conference|call|link|meeting|summit|talks|conversation)s?\s+between\b", "video", "video_conference", between=True),
+    _t(r"\b(?:video|virtual)\s*(?:conference|call|link|meeting|summit|talks|conversation)s?\s+between\b", "video", "talks", between=True),
     _t(r"\b" + _NOUNS + r"\s+between\b", between=True),
     _t(r"\b(?:spoke|speak|speaks|speaking|talked|talk|talks|conversed|held\s+talks|holds\s+talks)\s+(?:by|over\s+the|on\s+the|via)\s+(?:tele)?phone(?:\s+with)?\b", "phone", "phone_call"),
     _t(r"\b(?:(?:held|had|holds|has|hold|have|holding|having)\s+(?:a\s+|an\s+|their\s+)?)?(?:[\w-]+\s+)?(?:tele)?phone\s+(?:call|talks|conversation|conference)s?(?:\s+with)?\b", "phone", "phone_call"),
     _t(r"\b(?:phoned|telephoned)\b", "phone", "phone_call"),
     _t(r"\breceived\s+(?:a|an)\s+(?:[\w-]+\s+)?(?:phone\s+|telephone\s+)?call\s+from\b", "phone", "phone_call"),
-    _t(r"\b(?:(?:held|had|holds|has|hold|have)\s+(?:a\s+|an\s+|their\s+)?)?(?:video|virtual)\s*(?:conference|call|link|meeting|summit|talks|conversation)s?(?:\s+with)?\b", "video", "video_conference"),
-    _t(r"\bvideoconference(?:\s+with)?\b", "video", "video_conference"),
-    _t(r"\b(?:spoke|talked|met)\s+(?:by|via|over)\s+video(?:\s+link)?(?:\s+with)?\b", "video", "video_conference"),
+    _t(r"\b(?:(?:held|had|holds|has|hold|have)\s+(?:a\s+|an\s+|their\s+)?)?(?:video|virtual)\s*(?:conference|call|link|meeting|summit|talks|conversation)s?(?:\s+with)?\b", "video", "talks"),
+    _t(r"\bvideoconference(?:\s+with)?\b", "video", "talks"),
+    _t(r"\b(?:spoke|talked|met)\s+(?:by|via|over)\s+video(?:\s+link)?(?:\s+with)?\b", "video", "talks"),
     _t(r"\bpaid\s+(?:a\s+)?courtesy\s+(?:call|visit)s?\s+(?:on|to)\b", kind="courtesy_call"),
     _t(r"\bcourtesy\s+(?:call|meeting)\s+(?:on|with)\b", kind="courtesy_call"),
     _t(r"\bcalled\s+on\b", kind="courtesy_call"),
     _t(r"\b(?:held|had|holds|has|hold|have|holding|having)\s+(?:a\s+|an\s+|their\s+|the\s+|his\s+|her\s+)?(?:[\w\"“”'’-]+\s+){0,4}?"
-       + _NOUNS + r"(?:\s+with)?\b"),
-    _t(r"\b(?:met|meet|meets|meeting)\s+(?:\w+ly\s+)?with\b", kind="meeting"),
+       + _NOUNS + r"(?:[\"”’]?\s+(?:session|meeting|talks|format)s?)?(?:\s+with)?\b"),
+    _t(r"\b(?:met|meet|meets|meeting)\s+(?:\w+ly\s+)?with\b", kind="talks"),
     _t(r"\b(?:discussed|discusses|discuss)\b[^,.;]{0,60}?\bwith\b(?=\s+(?:(?-i:[A-Z])|his\s|her\s))", kind="talks"),
     _t(r"\bco-?(?:chaired|chair|chairs|hosted)\b", kind="talks"),
-    _t(r"\bmeeting\b(?=\s+(?:visiting\s+|his\s+|her\s+)?(?-i:[A-Z]))", kind="meeting"),
-    _t(r"\b(?:met|meet|meets)\b(?!\s+(?:the\s+)?(?:press|reporters|journalists|media|expectations|demands|requirements|criteria|target|goal|deadline|needs))", kind="meeting"),
+    _t(r"\bmeeting\b(?=\s+(?:visiting\s+|his\s+|her\s+)?(?-i:[A-Z]))", kind="talks"),
+    _t(r"\b(?:met|meet|meets)\b(?!\s+(?:the\s+)?(?:press|reporters|journalists|media|expectations|demands|requirements|criteria|target|goal|deadline|needs))", kind="talks"),
     _t(r"\b" + _NOUNS + r"\s+with\b"),
-    _t(r"\b(?:sat\s+down|conferred|consulted)\s+with\b", kind="meeting"),
-    _t(r"\b(?:hosted|hosts|host|received|receives|welcomed|welcomes)\b(?=\s+(?:visiting\s+|his\s+|her\s+)?(?-i:[A-Z]))", kind="meeting"),
+    _t(r"\b(?:sat\s+down|conferred|consulted)\s+with\b", kind="talks"),
+    _t(r"\b(?:hosted|hosts|host|received|receives|welcomed|welcomes)\b(?=\s+(?:visiting\s+|his\s+|her\s+)?(?-i:[A-Z]))", kind="talks"),
     _t(r"\b(?:discussed|discuss|agreed|exchanged\s+views|shook\s+hands|concurred|reaffirmed)\b", kind="talks", strength="weak"),
 ]
 
@@ -126,7 +126,7 @@ class MeetingMention:
     participants: list[str]
     status: str = "held"
     mode: str = "in_person"
-    kind: str = "talks"
+    kind: str = "talks"  # talks | summit | courtesy_call | strategic_dialogue | phone_call (Meeting.Kind)
     date: str | None = None
     precision: str | None = None
     location: str | None = None
@@ -437,6 +437,8 @@ def extract_meetings(
             )
             if re.search(r"\bsummit", text[h.start:h.end], re.I):
                 mm.kind = "summit"
+            elif mm.kind == "talks" and re.search(r"\bstrategic\s+dialogue\b", clause, re.I):
+                mm.kind = "strategic_dialogue"
             dates = find_dates(clause, base, future=planned)
             if dates:
                 d = min(dates, key=lambda d: abs(s_lo + d.start - h.start))
@@ -450,17 +452,22 @@ def extract_meetings(
             mm.occasion = find_occasion(text, sent.start, sent.end)
             if mm.mode == "in_person":
                 if _MODE_VIDEO.search(clause):
-                    mm.mode, mm.kind = "video", "video_conference"
+                    mm.mode = "video"
                 elif _MODE_PHONE.search(clause):
                     mm.mode, mm.kind = "phone", "phone_call"
             mm.topics = topics_of(sent.text)
             mm.evidence = [Evidence(sent.start, sent.end, sent.text)]
             mm.sentence_ids = {si}
-            how = {p.how for p in people} | ({"pronoun"} if pronoun_used else set())
+            who = {}
+            for p in people:
+                via = p.how
+                if id(p) in far:
+                    via = "pronoun" if pronoun_used else "possessor"
+                who[p.key] = via
             mm.signals = {
                 "strength": h.trig.strength,
-                "hows": sorted(how),
-                "possessor": bool(_POSSESSOR.search(pre)),
+                "who": who,
+                "crowd": len({m.key for m in ms}) > len(people),
                 "mentions": 1,
                 "speculative": bool(re.search(r"\b(?:could|might|may)\b", pre)),  # lowercase: not the month
             }
@@ -472,6 +479,7 @@ def extract_meetings(
                     if right2 and not {r.key for r in right2} & {p.key for p in people}:
                         second = copy.deepcopy(mm)
                         second.participants = [p.key for p in left] + [r.key for r in right2]
+                        second.signals["who"] = {**{p.key: who[p.key] for p in left}, **{r.key: r.how for r in right2}}
                         end2 = _scope(text, at2, sent.end, at2, right2[-1].end)[1]
                         d2 = find_dates(text[at2:end2], base, future=planned)
                         if d2:
@@ -485,6 +493,7 @@ def extract_meetings(
                 for r in right:
                     one = copy.deepcopy(mm)
                     one.participants = [left[0].key, r.key] if left[0].key != r.key else [r.key]
+                    one.signals["who"] = {left[0].key: who[left[0].key], r.key: r.how}
                     if len(one.participants) == 2:
                         found.append(one)
             else:
@@ -571,12 +580,16 @@ def _merge(raw: list[MeetingMention], base: dt.date | None = None) -> list[Meeti
             target.location, target.location_level = mm.location, mm.location_level
         if target.mode == "in_person" and mm.mode != "in_person" and target.signals["strength"] == "weak":
             target.mode = mm.mode
-        if target.kind in ("talks", "meeting") and mm.kind not in ("talks", "meeting"):
+        if target.kind == "talks" and mm.kind != "talks":
             target.kind = mm.kind
         target.occasion = target.occasion or mm.occasion
         if target.signals["strength"] == "weak" and mm.signals["strength"] == "strong":
             target.signals["strength"] = "strong"
-        target.signals["hows"] = sorted(set(target.signals["hows"]) | set(mm.signals["hows"]))
+        for key, via in mm.signals["who"].items():
+            if _RANK.get(via, 9) < _RANK.get(target.signals["who"].get(key, ""), 9):
+                target.signals["who"][key] = via
+        target.signals["speculative"] = target.signals["speculative"] and mm.signals["speculative"]
+        target.signals["crowd"] = target.signals["crowd"] and mm.signals["crowd"]
         for ev in mm.evidence:
             if all(ev.start != e.start for e in target.evidence):
                 target.evidence.append(ev)
@@ -597,11 +610,17 @@ def _merge(raw: list[MeetingMention], base: dt.date | None = None) -> list[Meeti
     return merged
 
 
+# How a participant was identified, most certain first; a merged meeting keeps each
+# participant's best identification.
+_RANK = {"gazetteer": 0, "title": 1, "appositive": 1, "counterpart": 1, "ner": 2, "coref": 2,
+         "surname": 3, "bare": 4, "title_only": 5, "possessor": 5, "pronoun": 6}
+
+
 def confidence(m: MeetingMention) -> float:
     """A score in [0, 1] from the evidence's shape; calibrated on the dev and synthetic sets."""
     s = m.signals
     score = 0.86 if s["strength"] == "strong" else (0.78 if s.get("followup") else 0.6)
-    hows = set(s["hows"])
+    hows = set(s["who"].values())
     if hows <= {"gazetteer"}:
         score += 0.06
     if "title_only" in hows:
@@ -616,8 +635,10 @@ def confidence(m: MeetingMention) -> float:
         score -= 0.15
     if hows & {"appositive", "counterpart", "title"}:
         score -= 0.02
-    if s.get("possessor"):
+    if "possessor" in hows:
         score -= 0.04
+    if s.get("crowd"):
+        score -= 0.04  # other officials in the sentence: the pairing could be wrong
     score += min(0.06, 0.03 * (s["mentions"] - 1))
     if len(m.participants) > 2:
         score -= 0.05

@@ -17,6 +17,9 @@ ABBREVIATIONS = {
 }
 
 _BOUNDARY = re.compile(r"""[.!?]["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])""")
+# A "sentence" longer than this (a page with no punctuation, a 1 MB single line) is cut at
+# whitespace into pieces of at most this length, so the per-sentence work stays linear.
+MAX_SENTENCE = 2000
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def split_sentences(text: str) -> list[Sentence]:
         cut = 0
         for m in _BOUNDARY.finditer(chunk):
             if chunk[m.start()] == ".":
-                word = re.search(r"([\w.]+)$", chunk[: m.start()])
+                word = re.search(r"([\w.]+)$", chunk[max(0, m.start() - 64) : m.start()])
                 token = (word.group(1) if word else "").lower().rstrip(".")
                 if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
                     continue
@@ -55,8 +58,15 @@ def _add(out: list[Sentence], chunk: str, base: int, start: int, end: int) -> No
     piece = chunk[start:end]
     lead = len(piece) - len(piece.lstrip())
     piece = piece.strip()
+    s = base + start + lead
+    while len(piece) > MAX_SENTENCE:
+        cut = piece.rfind(" ", MAX_SENTENCE // 2, MAX_SENTENCE)
+        cut = cut if cut > 0 else MAX_SENTENCE
+        out.append(Sentence(s, s + cut, piece[:cut]))
+        rest = piece[cut:]
+        s += cut + len(rest) - len(rest.lstrip())
+        piece = rest.strip()
     if piece:
-        s = base + start + lead
         out.append(Sentence(s, s + len(piece), piece))
 
 
