@@ -105,7 +105,7 @@ def _revise_loop(client: int, count: int) -> None:
 
 
 def bench_command_path(scale: float) -> list[Result]:
-    count = _size(3000, scale, 20)
+    count = _size(3000, scale, 10)
     first = data.next_position()
     rates: dict[int, float] = {}
     for clients in (1, 2):
@@ -166,7 +166,7 @@ def bench_command_path(scale: float) -> list[Result]:
 # 2. Bulk import --------------------------------------------------------------------------
 
 def bench_bulk_import(scale: float) -> list[Result]:
-    meetings = _size(100_000, scale, 50)
+    meetings = _size(100_000, scale, 20)
     batch = 500
     articles = [domain.register_article(10_000_000 + i) for i in range(max(1, meetings // 100))]
     first = data.next_position()
@@ -241,7 +241,7 @@ def _plain_read() -> tuple[int, float]:
 
 
 def bench_rebuild(scale: float, profile_path: str | None = None) -> list[Result]:
-    events = _size(1_000_000, scale, 200)
+    events = _size(1_000_000, scale, 100)
     data.clone_meetings(events=events, stream_length=10, seed=1)
     count, first_read = _plain_read()  # also warms the cache for both contenders
     started = time.perf_counter()
@@ -281,7 +281,7 @@ def bench_rebuild(scale: float, profile_path: str | None = None) -> list[Result]
 
 def bench_as_of(scale: float) -> list[Result]:
     length = _size(1000, scale, 20)
-    repeats = _size(300, scale, 30)
+    repeats = _size(300, scale, 10)
     (stream_id,) = data.clone_meetings(events=length, stream_length=length, seed=2)
     with connection.cursor() as cur:
         cur.execute(

@@ -6,16 +6,17 @@ import pytest
 from bench.benchmarks import BENCHMARKS
 from bench.run import format_table, run_suite
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
 FIELDS = {"value", "baseline", "ratio", "target", "unit", "sizes", "status", "passed"}
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
 def test_tiny_run_writes_every_benchmark_with_value_baseline_and_ratio(tmp_path):
     # given a results path
     path = tmp_path / "results.json"
     # when every benchmark runs at a tiny scale
-    run_suite(scale=0.0005, json_path=path, log=lambda _line: None)
+    run_suite(scale=0.0001, json_path=path, log=lambda _line: None)
     # then the file lists each benchmark with its figures, or says plainly it is not available
     report = json.loads(path.read_text())
     results = report["benchmarks"]
