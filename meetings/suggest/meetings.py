@@ -613,7 +613,7 @@ def _merge(raw: list[MeetingMention], base: dt.date | None = None) -> list[Meeti
 # How a participant was identified, most certain first; a merged meeting keeps each
 # participant's best identification.
 _RANK = {"gazetteer": 0, "title": 1, "appositive": 1, "counterpart": 1, "ner": 2, "coref": 2,
-         "surname": 3, "bare": 4, "title_only": 5, "possessor": 5, "pronoun": 6}
+         "title_ref": 2, "surname": 3, "bare": 4, "title_only": 5, "possessor": 5, "pronoun": 6}
 
 
 def confidence(m: MeetingMention) -> float:
@@ -625,6 +625,8 @@ def confidence(m: MeetingMention) -> float:
         score += 0.06
     if "title_only" in hows:
         score -= 0.15
+    if "title_ref" in hows:
+        score -= 0.05
     if s.get("speculative"):
         score -= 0.15
     if "bare" in hows:

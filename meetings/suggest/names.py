@@ -265,6 +265,7 @@ def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple]:
     """Unknown names introduced by a title: (start, end, name, how, title text, country)."""
     found = []
     n = len(toks)
+    at = {id(t): k for k, t in enumerate(toks)}  # list.index would make this quadratic
     i = 0
     while i < n:
         t = toks[i]
@@ -297,7 +298,7 @@ def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple]:
             if w.possessive:
                 break
         core = [w for w in seg if w.text not in NAME_PARTICLES]
-        if len(core) > 3 or (len(core) == 3 and toks.index(seg[0]) != head_at + 1):
+        if len(core) > 3 or (len(core) == 3 and at[id(seg[0])] != head_at + 1):
             seg = seg[-2:]
         if len(seg) >= 2 and seg[0].start >= start:
             s = head_at
@@ -317,7 +318,7 @@ def _title_rules(text: str, toks: list[Token], start: int) -> list[tuple]:
             nat = " ".join(nat_words).lower().replace("u s", "u.s.")
             country = NATIONALITIES.get(nat) or _country_before(text, toks[s].start)
             found.append((seg[0].start, seg[-1].end, text[seg[0].start:seg[-1].end], "title", title, country))
-            i = toks.index(seg[-1]) + 1
+            i = at[id(seg[-1])] + 1
             continue
         i += 1
     # appositive: "Name, the ... spokesperson" / "Name, director of ..."
@@ -497,7 +498,9 @@ def find_people(
                     persons[key] = gazetteer.persons[key]
                 elif key not in persons:
                     persons[key] = Person(key, False)
-                mentions.append(Mention(m.start(), m.end(), m.group(), key, "title_only"))
+                named = any(x.key == key and x.how not in ("title_only", "title_ref") for x in mentions)
+                # a title naming someone the article names too is a reference; alone it is a guess
+                mentions.append(Mention(m.start(), m.end(), m.group(), key, "title_ref" if named else "title_only"))
     mentions.sort(key=lambda m: m.start)
     return PeopleFound(mentions, persons)
 

@@ -14,6 +14,10 @@ from .meetings import MeetingMention, extract_meetings
 from .names import Gazetteer, Person, TitleResolver, alias_suggestions, find_people
 from .text import Sentence, base_date, parse_dateline, split_sentences
 
+# Only this many leading characters are analysed (a long news story is ~60,000): hostile input
+# such as a 1 MB page of names must not hold a worker for minutes. Offsets stay valid (a prefix).
+MAX_TEXT = 100_000
+
 
 @dataclass
 class PersonFound:
@@ -77,6 +81,7 @@ def extract(
     return PERSON character spans from a model (see `ner.py`); it only adds new-person
     candidates the rules missed.
     """
+    text = text[:MAX_TEXT]
     gazetteer = known_people if isinstance(known_people, Gazetteer) else Gazetteer(known_people)
     dateline = parse_dateline(text, published)
     base: dt.date | None = base_date(text, published)

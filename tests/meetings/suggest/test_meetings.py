@@ -191,3 +191,12 @@ def test_participle_meeting_clause_and_lowercase_objects_are_not_hosts():
     (m,) = meetings("After meeting Cho Hyun in Seoul on Friday, Marco Rubio flew to Tokyo.")
     assert (set(m.participants), m.location, m.date) == ({"Cho Hyun", "Marco Rubio"}, "Seoul", "2025-09-12")
     assert meetings("Cho Hyun hosted a dinner with Marco Rubio's staff.") == []
+
+
+def test_a_title_for_someone_named_earlier_is_surer_than_a_bare_title():
+    resolver = tenure_title_resolver(PEOPLE)
+    (alone,) = meetings("The foreign minister met with Secretary of State Marco Rubio on Friday.", resolver=resolver)
+    (named,) = meetings("Cho Hyun arrived on Thursday. The foreign minister met with Secretary of State "
+                        "Marco Rubio on Friday.", resolver=resolver)
+    assert set(named.participants) == set(alone.participants) == {"Cho Hyun", "Marco Rubio"}
+    assert alone.confidence < named.confidence < 0.9
