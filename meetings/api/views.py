@@ -191,10 +191,10 @@ class MeetingExportView(APIView):
     )
     def get(self, request: Request) -> Any:
         qs = meeting_queryset().filter(merged_into__isnull=True, retracted=False).order_by("sort_date", "id")
+        # One serializer for every row: building one per meeting deep-copies its fields each time.
+        serializer = MeetingSerializer()
         return stream_jsonl(
-            qs.iterator(chunk_size=CHUNK_SIZE),
-            lambda m: MeetingSerializer(m).data,
-            filename="meetings.jsonl",
+            qs.iterator(chunk_size=CHUNK_SIZE), serializer.to_representation, filename="meetings.jsonl"
         )
 
 
