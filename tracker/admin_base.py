@@ -379,7 +379,9 @@ class CommandAdmin(StreamHistoryMixin, admin.ModelAdmin):
         for name, opts in fieldsets:
             fields = [f for f in opts.get("fields", ()) if f not in extra]
             cleaned.append((name, {**opts, "fields": fields}))
-        cleaned.append(("Change", {"fields": list(extra), "description": REASON_HELP}))
+        can_edit = self.has_change_permission(request, obj) if obj is not None else self.has_add_permission(request)
+        if can_edit:  # a view-only user gets no reason box
+            cleaned.append(("Change", {"fields": list(extra), "description": REASON_HELP}))
         return cleaned
 
     def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:

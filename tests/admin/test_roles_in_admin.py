@@ -45,6 +45,7 @@ def test_a_reader_sees_a_meeting_but_cannot_change_it(client):
     post = client.post(url, {"title": "Vandalised", "reason": "x", "expected_version": meeting.version})
     # then the page is read-only, the save is refused and nothing is appended
     assert view.status_code == 200 and b'name="_save"' not in view.content
+    assert b'name="reason"' not in view.content
     assert post.status_code == 403
     assert len(load_stream(meeting.pk)) == 1
 
