@@ -23,6 +23,7 @@ DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 def run_suite(
     *, scale: float, only: list[str] | None = None, json_path: str | Path | None = DEFAULT_JSON,
     profile_rebuild: str | None = None, log: Any = print, scales: dict[str, float] | None = None,
+    merge: bool = False,
 ) -> dict[str, Any]:
     """Run the benchmarks on the current (already migrated) database; return and save results."""
     from django.db import connection
@@ -62,6 +63,11 @@ def run_suite(
         },
         "benchmarks": {r.name: r.as_json() for r in results},
     }
+    if merge and json_path and Path(json_path).exists():
+        # Keep the other benchmarks of an earlier run (each entry records its own scale).
+        earlier = json.loads(Path(json_path).read_text())
+        report["benchmarks"] = {**earlier.get("benchmarks", {}), **report["benchmarks"]}
+        report["merged_from"] = earlier.get("finished_at")
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=2, default=str) + "\n")
     log(format_table(report))
@@ -137,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
     parser.add_argument("--json", default=str(DEFAULT_JSON), help="where to write the results")
     parser.add_argument("--profile-rebuild", default=None, help="write a cProfile summary of the rebuild here")
+    parser.add_argument(
+        "--merge", action="store_true", help="update only these benchmarks in an existing results file"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     args = parser.parse_args(argv)
 
@@ -165,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         scales = {k.strip(): float(v) for k, v in (p.split("=") for p in args.scales.split(",") if p.strip())}
         run_suite(
             scale=args.scale, only=only, json_path=args.json, profile_rebuild=args.profile_rebuild,
-            scales=scales,
+            scales=scales, merge=args.merge,
         )
         print(f"bench: results written to {args.json}")
         connections.close_all()
