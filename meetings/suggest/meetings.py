@@ -185,6 +185,7 @@ _CITY = re.compile(r"\bin\s+(?P<loc>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2}
 _CITY_OF = re.compile(r"\b(?:city|capital|town|island|province|port)\s+of\s+(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)")
 _VISIT = re.compile(r"\b(?:visit|visits|visited|visiting|trip\s+to|travel\s+to|travels\s+to|traveled\s+to|travelled\s+to)\s+"
                     r"(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)(?=[^,;.]{0,40}\b(?:to\s+(?:hold|meet|have)|for\s+(?:talks|a\s+meeting|meetings|a\s+summit)))")
+_WELCOME_TO = re.compile(r"\b(?:welcomed|welcomes|welcoming)\b[^,;]{0,80}?\bto\s+(?P<loc>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
 _VENUE = re.compile(r"\bat\s+the\s+(?P<loc>(?:[A-Z][\w'’.-]*\s?){1,5})")
 _OCCASION = re.compile(
     r"\b(?:on\s+the\s+(?:sidelines|margins)\s+of|on\s+the\s+occasion\s+of|during|on\s+the\s+eve\s+of)\s+"
@@ -216,7 +217,7 @@ def _strip_loc(loc: str) -> str:
 def find_location(text: str, lo: int, hi: int, trigger_at: int) -> tuple[str | None, int]:
     """(place, level) stated inside text[lo:hi]: "in <City>" beats "at the <Venue>"."""
     best: tuple[int, int, str] | None = None  # (level, -distance, place)
-    for rx, level in ((_CITY_OF, 2), (_CITY, 2), (_VISIT, 2), (_VENUE, 1)):
+    for rx, level in ((_CITY_OF, 2), (_CITY, 2), (_VISIT, 2), (_WELCOME_TO, 2), (_VENUE, 1)):
         for m in rx.finditer(text, lo, hi):
             loc = m.group("loc")
             words = loc.split()
