@@ -57,7 +57,7 @@ TRIGGERS: list[TriggerType] = [
     _t(r"\bmeeting\b(?=\s+(?:visiting\s+|his\s+|her\s+)?(?-i:[A-Z]))", kind="talks"),
     _t(r"\b(?:met|meet|meets)\b(?!\s+(?:the\s+)?(?:press|reporters|journalists|media|expectations|demands|requirements|criteria|target|goal|deadline|needs))", kind="talks"),
     _t(r"\b" + _NOUNS + r"\s+with\b"),
-    _t(r"\b(?:sat\s+down|conferred|consulted)\s+with\b", kind="talks"),
+    _t(r"\b(?:sat\s+down|conferred|consulted|spoke|speaks|speak|talked|talk)\s+(?:\w+ly\s+)?with\b", kind="talks"),
     _t(r"\b(?:hosted|hosts|host|received|receives|welcomed|welcomes)\b(?=\s+(?:visiting\s+|his\s+|her\s+)?(?-i:[A-Z]))", kind="talks"),
     _t(r"\b(?:discussed|discuss|agreed|exchanged\s+views|shook\s+hands|concurred|reaffirmed)\b", kind="talks", strength="weak"),
 ]

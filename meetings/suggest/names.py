@@ -82,7 +82,7 @@ the a an and of for to in on at by with from as but or nor he she they it his he
 this that these those there here after before during since while when where who which what why
 how said says also both all mr mrs ms dr
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
-july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
+july august september october november december
 south north east west eastern western southern northern korea korean koreans us usa america
 american americans united states state kingdom nations union european europe asia asian pacific
 japan japanese china chinese russia russian ukraine ukrainian india indian taiwan france french

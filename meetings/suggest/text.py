@@ -99,7 +99,8 @@ _DATELINE = re.compile(
     _CITY + r"\s*,\s*(?:(?P<mon>" + MONTH_RE + r")\s+(?P<day>\d{1,2}))?"
     r"\s*(?:\((?P<agency>[A-Za-z .&-]{2,30})\))?\s*(?:--|—|–|-|:)?\s+"
 )
-_CITY_ONLY = re.compile(_CITY + r"\s*(?:\((?P<agency>[A-Za-z .&-]{2,30})\))?\s*(?:--|—|–|:)\s+")
+_CITY_ONLY = re.compile(
+    _CITY + r"\s*(?:\((?P<agency>[A-Za-z .&-]{2,30})\)\s*(?:--|—|–|-|:)|(?:--|—|–|:))\s+")
 
 
 def parse_dateline(text: str, published: str | None = None) -> Dateline | None:

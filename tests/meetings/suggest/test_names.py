@@ -118,3 +118,8 @@ def test_title_resolver_refuses_ambiguous_or_rank_mismatched_titles():
     assert resolver("vice foreign minister", "KR", "2025-09-01") == "Park Yoon-joo"
     assert resolver("president", "KR", "2025-09-01") == "Lee Jae Myung"
     assert resolver("defense minister", None, "2025-09-01") is None
+
+
+def test_month_abbreviations_can_be_name_parts():
+    names = {m.key for m in find_people("Chinese Defense Minister Dong Jun met Lee Jun-il on Nov 3.", Gazetteer([])).mentions}
+    assert "Dong Jun" in names

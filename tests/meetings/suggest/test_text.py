@@ -26,6 +26,7 @@ def test_wire_datelines():
     assert parse_dateline("WASHINGTON (AP) -- The talks", None).city == "Washington"
     assert parse_dateline("By Kim Soo-yeon\nSEOUL, Nov. 3 (Yonhap) -- x", "2025-11-03").day == 3
     assert parse_dateline("President Lee met Trump.", None) is None
+    assert parse_dateline("SINGAPORE (Reuters) - U.S. Defense Secretary", None).city == "Singapore"
 
 
 def test_base_date_prefers_published_local_date_then_dateline():
