@@ -20,12 +20,9 @@ class TransientIngestError(Exception):
 
 
 def _robot_context(reason: str) -> Context:
-    from django.contrib.auth import get_user_model
+    from tracker.moderation.roles import robot_user
 
-    from tracker.moderation.roles import ROBOT_USERNAME
-
-    robot = get_user_model().objects.get(username=ROBOT_USERNAME)  # created by a migration
-    return Context.for_user(robot, via="suggestion", reason=reason)
+    return Context.for_user(robot_user(), via="suggestion", reason=reason)
 
 
 @shared_task(name="meetings.poll_due_feeds")

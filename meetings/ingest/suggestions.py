@@ -17,7 +17,6 @@ import logging
 import uuid
 from collections import defaultdict
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Max
 
 from meetings.models import Meeting, Participation, SourceArticle
@@ -31,7 +30,7 @@ from tracker.eventstore.api import Context, content_get
 from tracker.eventstore.models import Event, StreamState
 from tracker.moderation.commands import proposal_attach_evidence, proposal_submit
 from tracker.moderation.models import Proposal
-from tracker.moderation.roles import ROBOT_USERNAME
+from tracker.moderation.roles import robot_user
 from tracker.moderation.selectors import pair_is_distinct
 
 log = logging.getLogger(__name__)
@@ -179,7 +178,7 @@ def proposed_meeting_id(article_id: uuid.UUID, keys: list[str]) -> uuid.UUID:
 
 
 def _robot() -> tuple[object, Context]:
-    robot = get_user_model().objects.get(username=ROBOT_USERNAME)
+    robot = robot_user()
     return robot, Context.for_user(robot, via="suggestion", reason="suggested from a news article")
 
 

@@ -43,13 +43,15 @@ def sync_roles(*, Group: Any, Permission: Any) -> None:
 
 
 def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
-    """post_migrate: grant permissions of models added after the roles migration."""
+    """post_migrate: (re)create the groups and the robot, granting permissions of models added
+    after the roles migration. Runs after every migrate and every flush (the test runner's
+    flush between transactional tests empties auth tables), so roles always exist."""
     if sender.label != "moderation":
         return
     from django.contrib.auth.models import Group, Permission
 
-    if Group.objects.using(kwargs.get("using", "default")).filter(name=CURATOR).exists():
-        sync_roles(Group=Group, Permission=Permission)
+    sync_roles(Group=Group, Permission=Permission)
+    robot_user()
 
 
 def is_robot(user: Any) -> bool:
@@ -91,10 +93,19 @@ def can_see_note(user: Any, proposal: Any) -> bool:
 
 
 def robot_user() -> Any:
-    """The robot account news ingestion proposes as (created by the roles migration)."""
+    """The robot account news ingestion proposes as (created with the roles; recreated if missing)."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
 
-    return get_user_model().objects.get(username=ROBOT_USERNAME)
+    robot, created = get_user_model().objects.get_or_create(
+        username=ROBOT_USERNAME, defaults={"is_active": True, "first_name": "News robot"}
+    )
+    if created:
+        robot.set_unusable_password()
+        robot.save(update_fields=["password"])
+        group, _ = Group.objects.get_or_create(name=CONTRIBUTOR)
+        robot.groups.add(group)
+    return robot
 
 
 def robot_context(**extra: Any) -> Any:
