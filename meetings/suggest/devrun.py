@@ -35,7 +35,7 @@ def run(corpus_dir: str, *, use_people: bool = True, ner=None) -> tuple[list[dic
         meetings = []
         for m in ex.meetings:
             rec = meeting_record(m)
-            rec["meeting_id"] = link(records, dict(rec, reported=ex.base_date))
+            rec["meeting_id"] = link(records, rec)
             meetings.append(rec)
         predictions.append({"article": g["article"], "published": g.get("published"), "meetings": meetings})
     return predictions, score(corpus.gold, predictions, corpus.people), timings

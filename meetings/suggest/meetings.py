@@ -137,6 +137,7 @@ class MeetingMention:
     confidence: float = 0.0
     signals: dict = field(default_factory=dict)
     sentence_ids: set[int] = field(default_factory=set)
+    reported: str | None = None  # the article's base date, for same_meeting's date windows
 
 
 # ------------------------------------------------------------------------------- topics
@@ -606,6 +607,7 @@ def _merge(raw: list[MeetingMention], base: dt.date | None = None) -> list[Meeti
                     m.signals["date_inherited"] = True
                     break
     for m in merged:
+        m.reported = base.isoformat() if base else None
         m.evidence.sort(key=lambda e: e.start)
         m.confidence = confidence(m)
     return merged

@@ -62,6 +62,7 @@ def meeting_record(m: MeetingMention) -> dict:
         "topics": list(m.topics),
         "confidence": m.confidence,
         "evidence": [asdict(e) for e in m.evidence],
+        "reported": m.reported,  # lets same_meeting place an undated mention near its report
     }
 
 
