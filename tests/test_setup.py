@@ -325,6 +325,9 @@ def test_make_run_serves_the_admin_with_the_demo_data_and_a_worker_and_stops_on_
     proc = subprocess.Popen(
         ["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        # A shell started in the background inherits SIGINT ignored, and bash cannot trap a
+        # signal ignored on entry; a terminal's Ctrl-C always arrives with the default action.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
@@ -363,7 +366,7 @@ def test_make_run_serves_the_admin_with_the_demo_data_and_a_worker_and_stops_on_
         children = _children(proc.pid)
         assert len(children) >= 3  # worker, beat, web server
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+        proc.wait(timeout=90)
 
         # then the web server, the worker and beat are stopped too
         deadline = time.monotonic() + 30
