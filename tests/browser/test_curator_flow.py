@@ -90,6 +90,7 @@ def test_curator_reviews_edits_and_accepts_a_robot_proposal(live_server, page, s
     # when the curator logs in, the home page counts the pending proposals
     _login(page, live_server, curator.username)
     assert "Pending proposals: 2" in page.inner_text("#curator-home")
+    screenshot("home")
 
     # and the queue lists them, most confident first
     page.click("#curator-home h3 a")
