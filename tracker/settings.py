@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "meetings.ingest",
     "tracker.moderation",
     "tracker.demo",  # `manage.py demo` and `ensure_curator` (make run)
+    "tracker.security",  # `manage.py hostile_sweep`, admin login throttling
 ]
 
 MIDDLEWARE = [
@@ -198,11 +199,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 if CELERY_BROKER_URL.startswith("redis"):
     # How long an unacknowledged message waits before redelivery after a worker was killed.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # How often a worker scans for such messages to restore (kombu: every 10 s × 10 cycles).
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     }
 CELERY_BEAT_SCHEDULE: dict = {
     # every minute: https://crontab.guru/#*_*_*_*_*
     "poll-due-feeds": {"task": "meetings.poll_due_feeds", "schedule": 60.0},
+    # tasks parked while the broker was down (tracker.reliability.dispatch), every minute
+    "redeliver-parked-tasks": {"task": "reliability.redeliver", "schedule": 60.0},
 }
 
 # NEWS INGESTION

@@ -15,6 +15,9 @@ BANDS = 16
 ROWS = PERMUTATIONS // BANDS
 SHINGLE = 5
 THRESHOLD = 0.5
+# Only the first words are shingled (a long story is ~2,000 words; copies share their start),
+# so hostile 1 MB input costs about a second, not a minute.
+MAX_WORDS = 5000
 _PRIME = (1 << 61) - 1
 _rng = random.Random(20251121)  # fixed seed: signatures must be stable across processes and releases
 _COEFFS = [(_rng.randrange(1, _PRIME), _rng.randrange(0, _PRIME)) for _ in range(PERMUTATIONS)]
@@ -22,7 +25,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def shingles(text: str) -> set[int]:
-    words = _WORD.findall(text.casefold())
+    words = _WORD.findall(text.casefold())[:MAX_WORDS]
     if len(words) < SHINGLE:
         words += [""] * (SHINGLE - len(words))
     return {

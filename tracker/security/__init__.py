@@ -1,0 +1,1 @@
+"""Security tooling: the hostile-input sweep and admin login throttling."""
