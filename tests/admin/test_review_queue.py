@@ -293,3 +293,25 @@ def test_admin_home_counts_unresolved_ingestion_failures(curator_client):
     # then only the unresolved one is counted and listed
     assert response.context["failures"]["count"] == 1
     assert "news.example/huge" in response.content.decode()
+
+
+def test_an_edit_meeting_proposal_shows_each_proposed_change_as_a_field(curator_client):
+    # given a robot proposal to change a meeting's kind and place
+    meeting = _existing_meeting()
+    sub = proposal_submit(
+        user=_robot(), context=_robot_ctx(), kind="edit_meeting", confidence=0.8,
+        commands=[{"command": "meeting_revise", "args": {
+            "meeting_id": str(meeting.pk), "changes": {"kind": "talks", "location_name": "Washington"}}}],
+        summary="Talks in Washington",
+    )
+    p = Proposal.objects.get(pk=sub.proposal_id)
+    page = curator_client.get(_review_url(p))
+    assert 'name="arg-0-changes.location_name" value="Washington"' in page.content.decode()
+    # when the curator corrects the place and accepts
+    curator_client.post(_review_url(p), {
+        "expected_version": p.version, "reason": "it was in New York", "_accept": "Accept",
+        "arg-0-changes.kind": "talks", "arg-0-changes.location_name": "New York",
+    })
+    # then the corrected change is applied, the other one kept
+    meeting.refresh_from_db()
+    assert (meeting.kind, meeting.location_name) == ("talks", "New York")

@@ -197,7 +197,7 @@ def candidates_for(proposal: Proposal) -> list[dict]:
 
 
 def _field_kind(key: str, value: Any) -> str:
-    if key.endswith("_id") or key == "id":
+    if key.split(".")[-1].endswith("_id") or key == "id":
         return "readonly"
     if isinstance(value, bool):
         return "bool"
@@ -206,12 +206,30 @@ def _field_kind(key: str, value: Any) -> str:
     return "text"
 
 
+def _is_flat_dict(value: Any) -> bool:
+    """A dict of scalars (e.g. meeting_revise's `changes`): edited field by field."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(v, str | int | float | type(None)) and not isinstance(v, bool) for v in value.values()
+    )
+
+
+def _arg_fields(args: dict) -> list[tuple[str, Any]]:
+    """(dotted key, value) for every editable arg, one level of scalar dicts spread out."""
+    out: list[tuple[str, Any]] = []
+    for key, value in args.items():
+        if _is_flat_dict(value):
+            out += [(f"{key}.{sub}", v) for sub, v in value.items()]
+        else:
+            out.append((key, value))
+    return out
+
+
 def editable_commands(proposal: Proposal, post: Any = None) -> list[dict]:
     """The proposal's commands as form rows; values come from the POST when re-rendering."""
     rows = []
     for i, c in enumerate(proposal.commands):
         fields = []
-        for key, value in (c.get("args") or {}).items():
+        for key, value in _arg_fields(c.get("args") or {}):
             kind = _field_kind(key, value)
             name = f"arg-{i}-{key}"
             if kind == "json":
@@ -229,34 +247,48 @@ def editable_commands(proposal: Proposal, post: Any = None) -> list[dict]:
     return rows
 
 
+def _parse_value(kind: str, key: str, old: Any, name: str, post: Any) -> Any:
+    """The submitted value of one arg field (ValueError with a message when it doesn't parse)."""
+    if kind == "bool":
+        return name in post
+    if kind == "json":
+        try:
+            return json.loads(post[name])
+        except ValueError as exc:
+            raise ValueError(f"{key}: not valid JSON ({exc.msg})") from None
+    raw = post[name].strip()
+    if old is None and raw == "":
+        return None
+    if isinstance(old, int | float) and raw:
+        try:
+            return type(old)(raw)
+        except ValueError:
+            raise ValueError(f"{key}: must be a number") from None
+    return raw
+
+
 def parse_edits(proposal: Proposal, post: Any) -> tuple[dict[int, dict], dict[str, str]]:
     """The args the reviewer changed, by command index, and per-field parse errors."""
     edits: dict[int, dict] = {}
     errors: dict[str, str] = {}
     for i, c in enumerate(proposal.commands):
-        for key, old in (c.get("args") or {}).items():
+        args = c.get("args") or {}
+        for key, old in _arg_fields(args):
             kind = _field_kind(key, old)
             name = f"arg-{i}-{key}"
             if kind == "readonly" or (kind != "bool" and name not in post):
                 continue
-            if kind == "bool":
-                new: Any = name in post
-            elif kind == "json":
-                try:
-                    new = json.loads(post[name])
-                except ValueError as exc:
-                    errors[name] = f"{key}: not valid JSON ({exc.msg})"
-                    continue
+            try:
+                new = _parse_value(kind, key, old, name, post)
+            except ValueError as exc:
+                errors[name] = str(exc)
+                continue
+            if new == old:
+                continue
+            if "." in key:  # a field of a spread-out dict: send the whole dict back
+                top, sub = key.split(".", 1)
+                edits.setdefault(i, {}).setdefault(top, dict(args[top]))[sub] = new
             else:
-                raw = post[name].strip()
-                try:
-                    new = type(old)(raw) if isinstance(old, int | float) and raw else raw
-                except ValueError:
-                    errors[name] = f"{key}: must be a number"
-                    continue
-                if old is None and raw == "":
-                    new = None
-            if new != old:
                 edits.setdefault(i, {})[key] = new
     return edits, errors
 
