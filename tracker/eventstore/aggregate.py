@@ -42,9 +42,21 @@ class Aggregate:
 
     @classmethod
     def fold(cls, events: list, state: dict | None = None) -> dict:
-        current = cls.initial() if state is None else state
+        """The state after `events`, starting from `state` (or `initial()`); inputs are not changed.
+
+        The state is copied once, not once per event as `evolve` does (per-event copies made
+        a 1,000-event as-of load spend most of its time in deepcopy). Each event's payload is
+        still copied, so an evolver that keeps part of it in the state never aliases the event.
+        """
+        current = copy.deepcopy(cls.initial() if state is None else state)
         for stored in events:
-            current = cls.evolve(current, stored)
+            if stored.type == "StateReverted":
+                current.update(copy.deepcopy(stored.data["fields"]))
+                continue
+            fn = cls.evolvers.get(stored.type)
+            if fn is None:
+                raise LookupError(f"{cls.__name__} has no evolver for {stored.type}")
+            current = fn(current, copy.deepcopy(stored.data), stored)
         return current
 
 
