@@ -102,7 +102,10 @@ def meeting_csv_row(m: Meeting) -> list[Any]:
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv: stream CSV."),
         ],
     ),
-    retrieve=detail_schema(MeetingSerializer, description="One meeting."),
+    retrieve=detail_schema(
+        MeetingSerializer,
+        description="One meeting. A retracted meeting still answers here, with `retracted: true`.",
+    ),
 )
 class MeetingViewSet(RecordViewMixin, viewsets.ReadOnlyModelViewSet):
     """Meetings, with filters, history and as_of."""

@@ -203,3 +203,11 @@ def test_full_text_searches_evidence_sentences_not_the_json_around_them(anon, wo
     # "start" and "text" are keys of the stored evidence, not words of it
     assert _ids(anon.get("/api/v1/meetings/", {"q": "start"})) == set()
     assert _ids(anon.get("/api/v1/meetings/", {"q": "semiconductor"})) == {world["call"]}  # stemmed
+
+
+def test_participant_filter_matches_an_unresolved_name_as_recorded(anon, build):
+    # given: a meeting whose participants are names not (yet) linked to a person
+    meeting = build.meeting(date="2025-10-01")  # participants "A" and "B"
+    # when / then
+    assert _ids(anon.get("/api/v1/meetings/", {"participant": "a"})) == {str(meeting.pk)}
+    assert _ids(anon.get("/api/v1/meetings/", {"participant": "C"})) == set()
