@@ -79,6 +79,9 @@ class Participation(ReadModel):
         help_text="The meeting.",
     )
     name = models.CharField(max_length=200, help_text="Name as recorded (kept even when resolved).")
+    name_key = models.CharField(
+        max_length=200, blank=True, db_index=True, help_text="Normalised name, to resolve it once the person is known."
+    )
     recorded_person_id = models.UUIDField(null=True, blank=True, help_text="Person id as recorded in the event.")
     person = models.ForeignKey(
         "people.Person",

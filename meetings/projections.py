@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from people.names import normalize_name
 from tracker.common import partialdate
 from tracker.eventstore.api import Projector, StoredEvent, register_projector
 
@@ -30,15 +31,23 @@ PEOPLE_EVENTS = (
     "PersonAbsorbed",
     "PersonUnmerged",
 )
+# People events after which a participant recorded by name only may now name a known person.
+NAME_EVENTS = ("PersonRegistered", "PersonRenamed", "AliasAdded", "AliasRemoved")
 
 
-def _derive(recorded_person_id: Any, date: str) -> tuple[Any, Any]:
-    """(person id now, tenure id held on `date`) for a recorded person id; Nones if unknown."""
-    if not recorded_person_id:
-        return None, None
-    from people.selectors import person_resolve, tenure_on
+def _derive(recorded_person_id: Any, date: str, name: str = "") -> tuple[Any, Any]:
+    """(person id now, tenure id held on `date`) for a participant; Nones if unknown.
 
-    person_id = person_resolve(recorded_person_id)
+    A participant recorded by name only resolves to the one person on record with that
+    name or alias (none if two share it), the same exact-match rule the news pipeline uses.
+    """
+    from people.selectors import person_find_by_name, person_resolve, tenure_on
+
+    if recorded_person_id:
+        person_id = person_resolve(recorded_person_id)
+    else:
+        found = person_find_by_name(name) if name else []
+        person_id = found[0].pk if len(found) == 1 else None
     if person_id is None:
         return None, None
     tenure = tenure_on(person_id=person_id, on=date) if date else None
@@ -49,7 +58,7 @@ def _created_at(existing: Any, events: list[StoredEvent]) -> dt.datetime:
     return events[0].recorded_at if existing is None or events[0].version == 1 else existing.created_at
 
 
-_PARTICIPATION_FIELDS = ("meeting_id", "name", "recorded_person_id", "person_id", "tenure_id", "side", "is_host")
+_PARTICIPATION_FIELDS = ("meeting_id", "name", "name_key", "recorded_person_id", "person_id", "tenure_id", "side", "is_host")
 
 
 def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
@@ -95,16 +104,20 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
     for p in participants:
         recorded = uuid.UUID(p["person_id"]) if p.get("person_id") else None
         row = existing.get(uuid.UUID(p["id"]))
-        if row is not None and row.meeting_id == stream_id and not date_changed and row.recorded_person_id == recorded:
+        if (
+            row is not None and row.meeting_id == stream_id and not date_changed
+            and row.recorded_person_id == recorded and row.name == (p.get("name") or "")
+        ):
             # Same person, same meeting, same date: the derivation is current, since every people
             # event that could change it re-derives it (rederive_participations).
             person_id, tenure_id = row.person_id, row.tenure_id
         else:
-            person_id, tenure_id = _derive(recorded, date)
+            person_id, tenure_id = _derive(recorded, date, p.get("name") or "")
         wanted = Participation(
             id=uuid.UUID(p["id"]),
             meeting_id=stream_id,
             name=p.get("name") or "",
+            name_key=normalize_name(p.get("name") or ""),
             recorded_person_id=recorded,
             person_id=person_id,
             tenure_id=tenure_id,
@@ -164,7 +177,25 @@ def rederive_participations(stored: StoredEvent) -> None:
         "meeting"
     )
     for part in affected.order_by("id"):
-        person_id, tenure_id = _derive(part.recorded_person_id, part.meeting.date)
+        person_id, tenure_id = _derive(part.recorded_person_id, part.meeting.date, part.name)
+        if (part.person_id, part.tenure_id) != (person_id, tenure_id):
+            part.person_id, part.tenure_id = person_id, tenure_id
+            part.save(update_fields=["person", "tenure"])
+
+
+def resolve_named_participations(stored: StoredEvent) -> None:
+    """A person got (or lost) a name: re-derive participants recorded by name only that carry
+    one of the person's spellings, or that were resolved to this person before."""
+    from people.selectors import person_spellings
+
+    keys = {normalize_name(n) for n in person_spellings(stored.stream_id)}
+    if stored.data.get("name"):
+        keys.add(normalize_name(str(stored.data["name"])))
+    affected = Participation.objects.filter(recorded_person_id__isnull=True).filter(
+        Q(name_key__in=keys) | Q(person_id=stored.stream_id)
+    ).select_related("meeting")
+    for part in affected.order_by("id"):
+        person_id, tenure_id = _derive(None, part.meeting.date, part.name)
         if (part.person_id, part.tenure_id) != (person_id, tenure_id):
             part.person_id, part.tenure_id = person_id, tenure_id
             part.save(update_fields=["person", "tenure"])
@@ -174,7 +205,10 @@ register_projector(
     Projector(
         name="meetings",
         syncs={MEETING: sync_meeting, ARTICLE: sync_article},
-        reacts_to={name: rederive_participations for name in PEOPLE_EVENTS},
+        reacts_to={
+            **{name: rederive_participations for name in PEOPLE_EVENTS},
+            **{name: resolve_named_participations for name in NAME_EVENTS},
+        },
         models=[Citation, Participation, Meeting, SourceArticle],
     )
 )

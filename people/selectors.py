@@ -108,3 +108,11 @@ def person_get(person_id: uuid.UUID | str) -> Person | None:
 def person_history(*, person_id: uuid.UUID | str) -> list[HistoryEntry]:
     """Every event of the person's stream with field diffs, plus merge events naming it."""
     return history(_as_uuid(person_id))
+
+
+def person_spellings(person_id: uuid.UUID | str) -> list[str]:
+    """The canonical name and every alias of a person (empty if there is no such person)."""
+    person = Person.objects.filter(pk=_as_uuid(person_id)).first()
+    if person is None:
+        return []
+    return [person.name, *Alias.objects.filter(person=person).values_list("name", flat=True)]

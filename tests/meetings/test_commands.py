@@ -248,9 +248,9 @@ def test_a_meeting_keeps_at_least_two_participants(record, ctx):
 
 
 def test_revising_a_participant_resolves_a_raw_name_to_a_person(record, ctx, cho, rubio):
-    # given: the record only had a name for Cho
-    meeting = record(participants=[{"name": "Cho Hyun", "side": "KR"}, {"person_id": rubio}])
-    raw = meeting.participants.get(name="Cho Hyun")
+    # given: the record only had a name for Cho, one that is not his name or an alias
+    meeting = record(participants=[{"name": "Minister Cho", "side": "KR"}, {"person_id": rubio}])
+    raw = meeting.participants.get(name="Minister Cho")
     assert raw.person_id is None
     # when
     part = commands.meeting_participant_revise(
