@@ -105,13 +105,22 @@ def find_dates(text: str, base: dt.date | None, *, future: bool = False) -> list
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
-            res = _resolve(kind, m, text, base, future)
-            if res is None:
+            try:
+                res = _resolve(kind, m, text, base, future)
+            except (OverflowError, ValueError):  # the date would fall outside years 1-9999
+                res = None
+            if res is None or not all(_in_calendar(v) for v in res[::2] if v):
                 continue
             value, precision, end_value = res
             found.append(DateMention(m.start(), m.end(), value, precision, end_value))
             taken.append((m.start(), m.end()))
     return sorted(found, key=lambda d: d.start)
+
+
+def _in_calendar(value: str) -> bool:
+    """A partial date's year has four digits and is not 0000 (Python dates start at year 1)."""
+    year = value.split("-", 1)[0]
+    return len(year) == 4 and year != "0000"
 
 
 def _resolve(kind: str, m: re.Match[str], text: str, base: dt.date | None, future: bool):

@@ -75,6 +75,7 @@ _PLANNED_AFTER = re.compile(
 _NEGATED = re.compile(
     r"\b(?:not|never|no|n't|declined\s+to|refused\s+to|cancell?ed|postponed|called\s+off|scrapped|"
     r"instead\s+of|rather\s+than|without)\b\s+(?:\w+\s+){0,3}$", re.I)
+_SAME_DAY = re.compile(r"\b(?:later|earlier)\s+(?:in\s+)?(?:the|that)\s+day\b|\bthe\s+same\s+day\b", re.I)
 _CALLED_OFF = re.compile(
     r"\b(?:was|were|has\s+been|have\s+been|had\s+been|is|are|got|been)\s+(?:\w+\s+)?"
     r"(?:postponed|cancell?ed|called\s+off|scrapped|delayed|put\s+off|suspended)\b", re.I)
@@ -442,13 +443,23 @@ def extract_meetings(
             elif mm.kind == "talks" and re.search(r"\bstrategic\s+dialogue\b", clause, re.I):
                 mm.kind = "strategic_dialogue"
             dates = find_dates(clause, base, future=planned)
+            rel = re.match(r"\s*,\s*who\b[^,;]{0,80},", text[left[-1].end:sent.end]) if left else None
+            if rel and left[-1].end + rel.end() <= h.start:
+                # a relative clause about the subject ("who arrived on Tuesday") dates something else
+                r_lo, r_hi = left[-1].end - s_lo, left[-1].end + rel.end() - s_lo
+                dates = [d for d in dates if not (r_lo <= d.start < r_hi)]
             if dates:
                 d = min(dates, key=lambda d: abs(s_lo + d.start - h.start))
                 mm.date, mm.precision = d.value, d.precision
+            if mm.date is None and _SAME_DAY.search(clause):
+                earlier = [r for r in raw + found if r.date and r.precision == "day"]
+                if earlier:
+                    mm.date, mm.precision = earlier[-1].date, "day"
             mm.location, mm.location_level = find_location(text, s_lo, s_hi, h.start)
             if mm.location is None and re.match(r"\s*where\b", text[s_lo - 6:s_lo + 1].split(",")[-1] + " "):
-                places = [w.group("loc") for w in _CITY.finditer(text, max(sent.start, s_lo - 80), s_lo)
-                          if w.group("loc").split()[0] not in _MONTHS_DAYS]
+                places = [w.group(1) for w in re.finditer(r"\b(?:in|for|to)\s+([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})",
+                                                          text[max(sent.start, s_lo - 80):s_lo])
+                          if w.group(1).split()[0] not in _MONTHS_DAYS]
                 if places:
                     mm.location, mm.location_level = _strip_loc(places[-1]), 2
             mm.occasion = find_occasion(text, sent.start, sent.end)

@@ -103,7 +103,7 @@ treaty accord agreement act law auditorium hotel museum tower building stadium a
 however meanwhile earlier later speaking asked separately still yet officials sources analysts
 observers experts critics lawmakers reporters journalists residents citizens visitors
 breaking update exclusive analysis opinion editorial photo video watch read more related
-mellon meeting meetings ministerial dialogue session talks declaration statement initiative
+mellon zone meeting meetings ministerial dialogue session talks declaration statement initiative
 program programme project plan strategy organization organisation institute centre center
 university news yonhap reuters afp ap tass xinhua kyodo press agency global world region
 regional peninsula sea strait island islands city province county district gen adm lt col maj
@@ -443,7 +443,8 @@ def find_people(
             k += 1
             if run[-1].possessive:
                 break
-        if 2 <= len([t for t in run if t.text not in NAME_PARTICLES]) <= 3 and not (k < len(toks) and _joined(text, run[-1], toks[k]) and toks[k].text[:1].isupper()):
+        after_the = bool(run) and bool(re.search(r"\b[Tt]he\s+$", text[max(0, run[0].start - 5):run[0].start]))
+        if 2 <= len([t for t in run if t.text not in NAME_PARTICLES]) <= 3 and not after_the and not (k < len(toks) and _joined(text, run[-1], toks[k]) and toks[k].text[:1].isupper()):
             name = text[run[0].start:run[-1].end]
             key = new_index.setdefault(normalize_name(name), name)
             if key not in persons:

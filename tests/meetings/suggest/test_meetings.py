@@ -200,3 +200,15 @@ def test_a_title_for_someone_named_earlier_is_surer_than_a_bare_title():
                         "Marco Rubio on Friday.", resolver=resolver)
     assert set(named.participants) == set(alone.participants) == {"Cho Hyun", "Marco Rubio"}
     assert alone.confidence < named.confidence < 0.9
+
+
+def test_the_x_y_is_not_a_person_and_later_in_the_day_keeps_the_day():
+    text = ("Unification Minister Chung Dong-young met with visiting German Foreign Minister Johann Wadephul on "
+            "Wednesday. Wadephul, who arrived in Seoul on Tuesday, also held talks with Cho Hyun later in the day. "
+            "Wadephul will visit the Demilitarized Zone on Thursday before leaving for Tokyo, where he is "
+            "scheduled to meet Japanese Foreign Minister Takeshi Iwaya on Friday.")
+    by = {frozenset(m.participants): m for m in meetings(text, published="2025-04-02")}
+    assert by[frozenset({"Johann Wadephul", "Cho Hyun"})].date == "2025-04-02"
+    trip = by[frozenset({"Johann Wadephul", "Takeshi Iwaya"})]
+    assert (trip.status, trip.date, trip.location) == ("planned", "2025-04-04", "Tokyo")
+    assert all("Demilitarized Zone" not in m.participants for m in by.values())
