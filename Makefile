@@ -23,6 +23,9 @@ test: venv
 bench: venv
 	bash scripts/bench.sh
 
+reliability: venv
+	bash scripts/reliability.sh
+
 lint: venv
 	$(BIN)/ruff check .
 

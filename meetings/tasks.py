@@ -82,6 +82,12 @@ def ingest_url_task(url: str, published: str | None = None, feed_id: str | None 
             raise TransientIngestError(str(exc)) from exc
         log.warning("ingesting %s failed: %s", url, exc)
         return None
+    if not result.created:
+        # A redelivered task whose worker died after the article's commit, perhaps before the
+        # suggestion was queued, finds it stored: queue the suggestion again (it is idempotent).
+        from tracker.reliability.dispatch import enqueue
+
+        enqueue(suggest_from_article_task, str(result.article.id))
     return str(result.article.id)
 
 

@@ -25,6 +25,7 @@ from tracker.eventstore.api import (
     content_hash,
     content_put,
 )
+from tracker.reliability.dispatch import enqueue_on_commit
 
 from . import neardup
 from .decode import DecodeError, clean_text, decode_utf8, decode_web
@@ -188,7 +189,8 @@ def article_ingest_text(
                     if suggest:
                         from meetings.tasks import suggest_from_article_task
 
-                        suggest_from_article_task.delay_on_commit(str(article.id))
+                        # not delay_on_commit: a broker outage must not fail the committed write
+                        enqueue_on_commit(suggest_from_article_task, str(article.id))
                 return IngestResult(article=article, created=created, duplicate_of=duplicate_of)
         except ConcurrencyConflict:
             # Another worker registered the same article at the same moment: read theirs.
@@ -319,7 +321,7 @@ def feed_poll(feed_id: uuid.UUID) -> PollResult:
             )
             if created:
                 published = entry.published.isoformat() if entry.published else None
-                ingest_url_task.delay_on_commit(entry.url, published=published, feed_id=str(feed.id))
+                enqueue_on_commit(ingest_url_task, entry.url, published=published, feed_id=str(feed.id))
                 outcome.new_entries.append(entry.url)
         state.etag, state.last_modified = result.etag or "", result.last_modified or ""
         state.entries_seen += len(outcome.new_entries)

@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kills", type=int, default=None)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+    # A queue of its own, so no other worker on the same broker takes the run's tasks.
+    os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"reliability-{os.getpid()}"
     import django
 
     django.setup()

@@ -164,3 +164,9 @@ def spare_redis() -> Iterator[tuple[int, subprocess.Popen]]:
     finally:
         stop(proc, timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def stop_pid(pid: int) -> None:
+    """SIGKILL a process this module started (a leftover pool process)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
