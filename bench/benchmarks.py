@@ -37,7 +37,7 @@ class Result:
     sizes: dict[str, Any] = dataclasses.field(default_factory=dict)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     baseline_unit: str = ""  # when the baseline is not in `unit`
-    status: str = "ok"  # "ok" or "not available"
+    status: str = "ok"  # "ok", "not available" (the part is missing) or "failed" (an error)
     note: str = ""
 
     @property
@@ -371,7 +371,8 @@ def _api_data(scale: float) -> dict[str, Any]:
     with connection.cursor() as cur:
         # The busiest person, so the filtered list and the counterparts have work to do.
         cur.execute(
-            "SELECT person_id FROM meetings_participation GROUP BY person_id ORDER BY COUNT(*) DESC LIMIT 1"
+            "SELECT person_id FROM meetings_participation WHERE person_id IS NOT NULL"
+            " GROUP BY person_id ORDER BY COUNT(*) DESC LIMIT 1"
         )
         person = cur.fetchone()[0]
         cur.execute("SELECT COUNT(*) FROM eventstore_event")

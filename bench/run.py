@@ -28,7 +28,7 @@ def run_suite(
     """Run the benchmarks on the current (already migrated) database; return and save results."""
     from django.db import connection
 
-    from .benchmarks import BENCHMARKS
+    from .benchmarks import BENCHMARKS, Result
 
     if connection.vendor != "postgresql":
         raise SystemExit("the benchmarks need PostgreSQL (COPY, server-side cursors)")
@@ -44,7 +44,12 @@ def run_suite(
         log(f"running {name} (scale {own_scale}) ...")
         t0 = time.perf_counter()
         kwargs = {"profile_path": profile_rebuild} if name == "rebuild" and profile_rebuild else {}
-        for result in BENCHMARKS[name](own_scale, **kwargs):
+        try:
+            produced = BENCHMARKS[name](own_scale, **kwargs)
+        except Exception as exc:  # one broken benchmark must not lose the others' figures
+            log(f"  {name} failed: {exc!r}")
+            produced = [Result(name=name, title=name, unit="", status="failed", note=repr(exc)[:300])]
+        for result in produced:
             result.sizes["scale"] = own_scale
             result.extra.setdefault("seconds", round(time.perf_counter() - t0, 2))
             results.append(result)
@@ -98,7 +103,7 @@ def format_table(report: dict[str, Any]) -> str:
     ]
     for r in report["benchmarks"].values():
         if r["status"] != "ok":
-            lines.append(f"| {r['title']} | not available: {r['note']} | | | {_target(r['target'], r['unit'])} | | |")
+            lines.append(f"| {r['title']} | {r['status']}: {r['note']} | | | {_target(r['target'], r['unit'])} | | |")
             continue
         sizes = ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}" for k, v in r["sizes"].items())
         met = {True: "yes", False: "no", None: "-"}[r["passed"]]
