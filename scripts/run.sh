@@ -46,8 +46,17 @@ if connection.vendor == "postgresql":
         admin.close()
         print(f"created PostgreSQL database {s['NAME']}")
 print(f"using {connection.vendor}: {connection.settings_dict['NAME']}")
+from django.db.migrations.executor import MigrationExecutor
+executor = MigrationExecutor(connection)
+if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+    open("var/.migrations-pending", "w").close()
 PY
 "$PY" manage.py migrate --noinput
+if [ -e var/.migrations-pending ]; then
+  # A migration may add read-model columns that only a replay of the log fills in.
+  "$PY" manage.py rebuild_projections
+  rm -f var/.migrations-pending
+fi
 "$PY" manage.py collectstatic --noinput --verbosity 0
 
 step "demo data"
