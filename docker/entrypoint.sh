@@ -5,7 +5,13 @@ set -eu
 
 case "${1:-}" in
   gunicorn)
-    python manage.py migrate --noinput
+    if python manage.py migrate --check >/dev/null 2>&1; then
+      :
+    else
+      python manage.py migrate --noinput
+      # A migration may add read-model columns that only a replay of the log fills in.
+      python manage.py rebuild_projections --check || python manage.py rebuild_projections
+    fi
     ;;
   celery)
     tries=0
