@@ -22,7 +22,7 @@ def _try(data: bytes, encoding: str | None) -> str | None:
     try:
         codecs.lookup(encoding)
         return data.decode(encoding)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):  # unknown codec, undecodable bytes, a NUL in the name
         return None
 
 

@@ -5,7 +5,8 @@ import calendar
 import datetime as dt
 import re
 
-PARTIAL_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+# ASCII digits only (\d would accept "２０２５"), and \Z, not $, which accepts a trailing newline.
+PARTIAL_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?\Z", re.ASCII)
 PRECISIONS = {4: "year", 7: "month", 10: "day"}
 
 
@@ -17,6 +18,8 @@ def validate(value: str) -> str:
     """Return the value if it is a valid partial date, else raise InvalidPartialDate."""
     if not isinstance(value, str) or not PARTIAL_DATE_RE.match(value):
         raise InvalidPartialDate(f"{value!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
+    if value.startswith("0000"):
+        raise InvalidPartialDate(f"{value!r}: there is no year 0000 (years run from 0001)")
     if len(value) == 10:
         try:
             dt.date.fromisoformat(value)
