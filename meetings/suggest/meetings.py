@@ -57,6 +57,7 @@ TRIGGERS: list[TriggerType] = [
     _t(r"\bmeeting\b(?=\s+(?:visiting\s+|his\s+|her\s+)?(?-i:[A-Z]))", kind="talks"),
     _t(r"\b(?:met|meet|meets)\b(?!\s+(?:the\s+)?(?:press|reporters|journalists|media|expectations|demands|requirements|criteria|target|goal|deadline|needs))", kind="talks"),
     _t(r"\b" + _NOUNS + r"\s+with\b"),
+    _t(r"\b(?:told|urged|asked|thanked|assured|briefed)\b(?=\s+(?:the\s+)?visiting\s+(?-i:[A-Z]))", kind="talks"),
     _t(r"\b(?:sat\s+down|conferred|consulted|spoke|speaks|speak|talked|talk)\s+(?:\w+ly\s+)?with\b", kind="talks"),
     _t(r"\b(?:hosted|hosts|host|received|receives|welcomed|welcomes)\b(?=\s+(?:visiting\s+|his\s+|her\s+)?(?-i:[A-Z]))", kind="talks"),
     _t(r"\b(?:discussed|discuss|agreed|exchanged\s+views|shook\s+hands|concurred|reaffirmed)\b", kind="talks", strength="weak"),
@@ -259,7 +260,7 @@ class _Hit:
 _ANY_TRIGGER = re.compile(
     r"talk|meet|\bmet\b|summit|call|phone|video|virtual|courtesy|host|receiv|welcom|discuss|agree|"
     r"conferr|consult|sat\s+down|conversation|dialogue|session|negotiat|shook|concurred|reaffirm|parley|"
-    r"tete|get-together",
+    r"tete|get-together|visiting",
     re.I,
 )
 
