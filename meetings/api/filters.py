@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from meetings.models import Citation, Meeting, Participation, SourceArticle
+from people.names import normalize_name
 from people.selectors import person_find_by_name, person_resolve
 from tracker.common import partialdate
 
@@ -101,8 +102,9 @@ class MeetingFilter(django_filters.FilterSet):
             try:
                 uuid.UUID(raw.strip())
             except ValueError:
-                # An unresolved participant is data too: match the recorded name as written.
-                cond |= Q(person__isnull=True, name__iexact=raw.strip())
+                # An unresolved participant is data too: match the recorded name, normalised
+                # as person names are (accents, hyphens, spacing and case ignored).
+                cond |= Q(person__isnull=True, name_key=normalize_name(raw))
             queryset = queryset.filter(id__in=Participation.objects.filter(cond).values("meeting_id"))
         return queryset
 
