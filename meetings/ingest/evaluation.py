@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from meetings.suggest.scoring import Corpus, load_corpus, score
-from tracker.eventstore.api import CommandError, Context, current_version
+from tracker.eventstore.api import CommandError, Context
 from tracker.eventstore.progress import progress
 
 
@@ -44,22 +44,9 @@ def scratch_database() -> Iterator[str]:
 
 def preload_people(people: list[dict], context: Context) -> int:
     """Record known officials (people.json layout) with their aliases and posts."""
-    from people.commands import person_register, person_tenure_start, post_ensure
+    from people.importing import people_import
 
-    for record in people:
-        person = person_register(  # returns the new person id
-            name=record["name"], country=record.get("country", ""), aliases=record.get("aliases", []),
-            context=context,
-        )
-        for position in record.get("positions", []):
-            post_id = post_ensure(
-                title=position["title"], organization_name=position["organization"],
-                country=record.get("country", ""), context=context,
-            )
-            person_tenure_start(
-                person_id=person, post_id=post_id, start=position.get("start") or "",
-                end=position.get("end") or "", expected_version=current_version(person), context=context,
-            )
+    people_import(people, context=context)
     return len(people)
 
 
