@@ -13,9 +13,21 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # GENERAL
 # ------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The fallback key only exists so `make run` works on a bare machine; production sets its own.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-dev-key-change-me-" + "x" * 24)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# The fallback key only exists so `make run`, the tests and the local tools work on a bare
+# machine: it is refused as soon as the site is served to other hosts with DEBUG off (unless
+# DJANGO_ALLOW_INSECURE_KEY says so), and `check --deploy` reports it (tracker.security.E001).
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    _local_only = set(ALLOWED_HOSTS) <= {"localhost", "127.0.0.1", "[::1]", "testserver"}
+    if not (DEBUG or _local_only or env.bool("DJANGO_ALLOW_INSECURE_KEY", default=False)):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set: it is required when DEBUG is off and DJANGO_ALLOWED_HOSTS "
+            "names a real host (see docs/security.md)."
+        )
+    SECRET_KEY = "insecure-dev-key-change-me-" + "x" * 24
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 TIME_ZONE = "UTC"
 USE_TZ = True
@@ -114,6 +126,18 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG and SECURE_SSL_REDIRECT)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):  # the proxy sets X-Forwarded-Proto
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Login throttling (tracker/security/throttle.py): this many failures per username and IP
+# address lock that pair out for the window.
+AUTHENTICATION_BACKENDS = [
+    "tracker.security.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 
 # DJANGO REST FRAMEWORK
 # ------------------------------------------------------------------------------
