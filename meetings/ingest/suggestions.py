@@ -129,6 +129,9 @@ def _record_matches(mention: dict, participants: list[dict], proposed_id: uuid.U
                 [{"name": p.person.name if p.person else p.name} for p in meeting.participants.all()]
             ),
             "date": meeting.date or None, "status": meeting.status, "mode": meeting.mode,
+            "reported": min(
+                (c.article.published_date for c in meeting.citations.all() if c.article.published_date), default=None
+            ),
         }
         score = same_meeting({**mention, "participants": keys}, theirs)
         if score >= LINK_THRESHOLD and (best is None or score > best[1]) and not pair_is_distinct(meeting.id, proposed_id):
@@ -161,8 +164,9 @@ def _pending_match(mention: dict, keys: list[str], article_id: uuid.UUID) -> Pro
         article_id=article_id
     ):
         args = proposal.commands[0]["args"] if proposal.commands else {}
+        reported = SourceArticle.objects.filter(pk=proposal.article_id).values_list("published_date", flat=True).first()
         theirs = {"participants": _participant_keys(args.get("participants", [])), "date": args.get("date"),
-                  "status": args.get("status"), "mode": args.get("mode")}
+                  "status": args.get("status"), "mode": args.get("mode"), "reported": reported or None}
         score = same_meeting({**mention, "participants": keys}, theirs)
         if score >= best_score:
             best, best_score = proposal, score
@@ -172,9 +176,15 @@ def _pending_match(mention: dict, keys: list[str], article_id: uuid.UUID) -> Pro
 # --- proposals ----------------------------------------------------------------------------
 
 
-def proposed_meeting_id(article_id: uuid.UUID, keys: list[str]) -> uuid.UUID:
-    """Id a meeting proposed from this article with these participants gets (stable across runs)."""
-    return uuid.uuid5(SUGGESTION_NS, f"meeting:{article_id}:{'|'.join(sorted(keys))}")
+def mention_key(keys: list[str], mention: dict) -> str:
+    """What tells one meeting mention of an article from another: the same pair may have a
+    planned visit and a held phone call in one story."""
+    return "|".join([*sorted(keys), mention.get("status") or "", mention.get("mode") or "", mention.get("date") or ""])
+
+
+def proposed_meeting_id(article_id: uuid.UUID, key: str) -> uuid.UUID:
+    """Id a meeting proposed from this article for this mention gets (stable across runs)."""
+    return uuid.uuid5(SUGGESTION_NS, f"meeting:{article_id}:{key}")
 
 
 def _robot() -> tuple[object, Context]:
@@ -212,7 +222,8 @@ def _propose_meeting(article: SourceArticle, m: dict, known: KnownPeople, robot,
         person_id = known.ids_by_key.get(normalize_name(name))
         participants.append({"person_id": str(person_id), "name": name} if person_id else {"name": name})
     keys = _participant_keys(participants)
-    proposed_id = proposed_meeting_id(article.id, keys)
+    key = mention_key(keys, m)
+    proposed_id = proposed_meeting_id(article.id, key)
     evidence = _evidence(article.id, m.get("evidence", []))
     confidence = float(m.get("confidence", 0.5))
     on_record = _record_matches(m, participants, proposed_id)
@@ -246,7 +257,7 @@ def _propose_meeting(article: SourceArticle, m: dict, known: KnownPeople, robot,
     ]
     proposal_submit(
         user=robot, context=ctx, kind=Proposal.Kind.NEW_MEETING, commands=commands, evidence=evidence,
-        confidence=round(confidence, 3), dedupe_key=f"meeting:{article.id}:{'|'.join(keys)}",
+        confidence=round(confidence, 3), dedupe_key=f"meeting:{article.id}:{key}",
         summary=f"{' and '.join(p['name'] for p in participants)}: {m.get('status', 'held')} "
                 f"{m.get('date') or 'undated'}",
     )

@@ -18,6 +18,8 @@ def validate(value: str) -> str:
     """Return the value if it is a valid partial date, else raise InvalidPartialDate."""
     if not isinstance(value, str) or not PARTIAL_DATE_RE.match(value):
         raise InvalidPartialDate(f"{value!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
+    if value[:4] == "0000":
+        raise InvalidPartialDate(f"{value!r}: there is no year 0")
     if value.startswith("0000"):
         raise InvalidPartialDate(f"{value!r}: there is no year 0000 (years run from 0001)")
     if len(value) == 10:

@@ -2,7 +2,7 @@ import pytest
 
 from meetings.commands import meeting_record
 from meetings.ingest.services import article_ingest_text
-from meetings.ingest.suggestions import article_suggest, proposed_meeting_id
+from meetings.ingest.suggestions import article_suggest, mention_key, proposed_meeting_id
 from meetings.models import Meeting
 from people.names import normalize_name
 from tracker.eventstore.api import CommandError, Context
@@ -109,7 +109,9 @@ def test_not_the_same_pair_is_never_proposed_again(officials, curator):
     assert outcome.action == "cite"
     # a curator says the article's meeting is not the one on record, and rejects the citation
     ctx = Context.for_user(curator, via="admin", reason="different meeting")
-    proposed_id = proposed_meeting_id(article.id, [normalize_name("Park Yoon-joo"), normalize_name("Allison Hooker")])
+    key = mention_key([normalize_name("Park Yoon-joo"), normalize_name("Allison Hooker")],
+                      {"status": "held", "mode": "in_person", "date": "2025-10-10"})
+    proposed_id = proposed_meeting_id(article.id, key)
     pair_mark_distinct(a_id=meeting.id, b_id=proposed_id, user=curator, context=ctx, kind="meeting")
     cite = Proposal.objects.get()
     proposal_reject(proposal_id=cite.id, user=curator, context=ctx, expected_version=cite.version, reason="different meeting")
