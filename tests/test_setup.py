@@ -398,3 +398,33 @@ def test_env_example_and_readme_list_every_variable_the_settings_read():
     # then each of them is listed in both
     assert read - listed == set()
     assert read - table == set()
+
+
+# --- docker -----------------------------------------------------------------------------------
+
+
+def test_compose_runs_web_worker_and_beat_from_one_image_after_healthy_services():
+    import yaml
+
+    # given the compose file
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
+    services = compose["services"]
+
+    # then db and redis have health checks, and web, worker and beat wait for them
+    assert {"db", "redis", "web", "worker", "beat"} <= set(services)
+    assert services["db"]["image"].startswith("postgres:16")
+    assert "healthcheck" in services["db"] and "healthcheck" in services["redis"]
+    django = [services[name] for name in ("web", "worker", "beat")]
+    for svc in django:
+        assert svc["depends_on"] == {
+            "db": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+        }
+    # and the three share one image and configuration, differing in what they run
+    shared = ("build", "image", "env_file", "restart")
+    assert all({k: s[k] for k in shared} == {k: django[0][k] for k in shared} for s in django)
+    assert [s["command"][0] for s in django] == ["gunicorn", "celery", "celery"]
+    assert services["worker"]["command"][3] == "worker" and services["beat"]["command"][3] == "beat"
+    # and only the web command migrates (the entrypoint keys on it)
+    entrypoint = (ROOT / "docker" / "entrypoint.sh").read_text()
+    assert entrypoint.index("gunicorn)") < entrypoint.index("manage.py migrate --noinput") < entrypoint.index("celery)")
