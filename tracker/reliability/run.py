@@ -9,7 +9,7 @@ from . import harness
 def _soak(short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
     from .soak import run_soak
 
-    per_client = writes or (25 if short else 300)
+    per_client = writes or (25 if short else 255)
     with harness.gunicorn(workers=2) as base:
         result = run_soak(base=base, clients=clients, writes_per_client=per_client,
                           people=12, meetings=8, seconds=120 if short else 360)
@@ -25,7 +25,7 @@ def _soak(short: bool, clients: int, writes: int | None, kills: int | None) -> b
 def _kills(short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
     from .kills import run_kills
 
-    result = run_kills(kills=kills or (3 if short else 20), articles=8 if short else 40)
+    result = run_kills(kills=kills or (3 if short else 20), articles=8 if short else 30)
     print(result.line(), flush=True)
     return result.ok
 

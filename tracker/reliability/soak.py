@@ -131,7 +131,7 @@ class _Client(threading.Thread):
             tag = f"soak {self.run_id} c{self.index} w{n}"
             roll = self.rng.random()
             try:
-                if roll < 0.7:
+                if roll < 0.6:
                     self.writes.append(self._patch(tag))
                 elif roll < 0.8:
                     self.writes.append(self._record(tag))
