@@ -89,7 +89,8 @@ def _fmt(value: float | None) -> str:
 
 def _target(target: dict[str, float], unit: str) -> str:
     if "ratio_min" in target:
-        return f"ratio >= {target['ratio_min']:.2f}"
+        p99 = f", p99 <= {target['p99_max_ms']:g} ms" if "p99_max_ms" in target else ""
+        return f"ratio >= {target['ratio_min']:.2f}{p99}"
     if "value_max" in target:
         return f"<= {target['value_max']:g} {unit}"
     return "-"
