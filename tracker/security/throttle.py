@@ -67,8 +67,8 @@ class LoginThrottleBackend:
             raise PermissionDenied("too many failed logins; try again later")
         return None
 
-    def get_user(self, user_id: Any) -> None:
-        return None
+    # No get_user(): sessions must never name this backend (Client.force_login and login()
+    # pick the first backend that has one).
 
 
 @receiver(user_login_failed)
