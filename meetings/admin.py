@@ -146,7 +146,7 @@ class MeetingAdmin(CommandAdmin):
         return meeting
 
     # -- actions --------------------------------------------------------------------------
-    @admin.action(description="Change status (planned → held / cancelled / postponed) with a source")
+    @admin.action(description="Change status (planned → held / cancelled / postponed) with a source", permissions=["change"])
     def change_status(self, request: HttpRequest, queryset: QuerySet):
         if not confirmed(request):
             return action_reason_page(
@@ -163,7 +163,7 @@ class MeetingAdmin(CommandAdmin):
         ), verb=f"set to {status}")
         return None
 
-    @admin.action(description="Retract (withdraw from the record, kept in history)")
+    @admin.action(description="Retract (withdraw from the record, kept in history)", permissions=["change"])
     def retract(self, request: HttpRequest, queryset: QuerySet):
         if not confirmed(request) or not reason_from(request):
             return action_reason_page(self, request, queryset, action="retract", title="Retract meetings")
@@ -173,7 +173,7 @@ class MeetingAdmin(CommandAdmin):
         ), verb="retracted")
         return None
 
-    @admin.action(description="Restore retracted meetings")
+    @admin.action(description="Restore retracted meetings", permissions=["change"])
     def restore(self, request: HttpRequest, queryset: QuerySet):
         if not confirmed(request) or not reason_from(request):
             return action_reason_page(self, request, queryset, action="restore", title="Restore meetings")
@@ -183,7 +183,7 @@ class MeetingAdmin(CommandAdmin):
         ), verb="restored")
         return None
 
-    @admin.action(description="Merge the selected meetings into one")
+    @admin.action(description="Merge the selected meetings into one", permissions=["change"])
     def merge(self, request: HttpRequest, queryset: QuerySet):
         selected = list(queryset)
         if len(selected) < 2:
@@ -199,7 +199,7 @@ class MeetingAdmin(CommandAdmin):
             )
         return merge_into(self, request, selected, request.POST.get("into", ""), _merge_meeting)
 
-    @admin.action(description="Un-merge (give a merged meeting its own record back)")
+    @admin.action(description="Un-merge (give a merged meeting its own record back)", permissions=["change"])
     def unmerge(self, request: HttpRequest, queryset: QuerySet):
         if not confirmed(request) or not reason_from(request):
             return action_reason_page(self, request, queryset, action="unmerge", title="Un-merge meetings")

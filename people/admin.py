@@ -103,7 +103,7 @@ class PersonAdmin(CommandAdmin):
             ))
         return version
 
-    @admin.action(description="Merge the selected persons into one")
+    @admin.action(description="Merge the selected persons into one", permissions=["change"])
     def merge(self, request: HttpRequest, queryset: QuerySet):
         selected = list(queryset)
         if len(selected) < 2:
@@ -119,7 +119,7 @@ class PersonAdmin(CommandAdmin):
             )
         return merge_into(self, request, selected, request.POST.get("into", ""), _merge_person)
 
-    @admin.action(description="Un-merge (give a merged person their own record back)")
+    @admin.action(description="Un-merge (give a merged person their own record back)", permissions=["change"])
     def unmerge(self, request: HttpRequest, queryset: QuerySet):
         if not confirmed(request) or not reason_from(request):
             return action_reason_page(self, request, queryset, action="unmerge", title="Un-merge persons")

@@ -66,7 +66,7 @@ class FeedAdmin(CommandAdmin):
         state = self._state(obj)
         return state.next_poll_at if state else "due"
 
-    @admin.action(description="Poll the selected feeds now")
+    @admin.action(description="Poll the selected feeds now", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: Any) -> None:
         from meetings.tasks import poll_feed_task
 
@@ -93,7 +93,11 @@ class IngestionFailureAdmin(admin.ModelAdmin):
         extra = [path("submit/", self.admin_site.admin_view(self.submit_view), name="ingest_submit")]
         return extra + super().get_urls()
 
-    @admin.action(description="Retry the selected failures")
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        """Retrying fetches and polls is managing ingestion: who may change feeds may retry."""
+        return request.user.has_perm("ingest.change_feed")
+
+    @admin.action(description="Retry the selected failures", permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: Any) -> None:
         from meetings.tasks import ingest_url_task, poll_feed_task, suggest_from_article_task
 
