@@ -91,3 +91,7 @@ def test_no_stored_payload_runs_in_the_admin_or_the_browsable_api(live_server, p
         shown += "window.__xss" in page.inner_text("body")
     assert dialogs == []
     assert shown >= len(pages) // 2  # the payloads were displayed, escaped, on most pages
+    # control: the same payload, rendered unescaped, does run (so the checks above can fail)
+    page.set_content(f"<html><body>{PAYLOAD}</body></html>")
+    page.wait_for_function("window.__xss === 1")
+    assert dialogs
