@@ -11,7 +11,7 @@ import time
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tracker.reliability", description=__doc__)
     parser.add_argument("parts", nargs="*", default=["all"],
-                        help="soak, kills, merge, redis, backup or all (default)")
+                        help="soak, kills, merge, redis, backup, hostile or all (default)")
     parser.add_argument("--short", action="store_true", help="the CI-sized version")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--writes", type=int, default=None, help="writes per client")
@@ -23,9 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from .run import run_parts
+    from .run import PARTS, default_parts, run_parts
 
-    parts = ["soak", "kills", "merge", "redis", "backup"] if "all" in args.parts else args.parts
+    parts = default_parts() if "all" in args.parts else args.parts
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(unknown)}; choose from {', '.join(PARTS)} or all")
     started = time.monotonic()
     ok = run_parts(parts, short=args.short, clients=args.clients, writes=args.writes, kills=args.kills)
     print(f"reliability: parts={','.join(parts)} seconds={time.monotonic() - started:.0f} "

@@ -176,7 +176,7 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
             ingest_url_task.delay(url, published=published)
         deadline = started + deadline_seconds
         while pool_kills + main_kills < kills and time.monotonic() < deadline and not done():
-            time.sleep(rng.uniform(1.0, 3.0))
+            time.sleep(rng.uniform(0.6, 1.8))
             if worker.poll() is not None:
                 # the worker gave up (a pool process killed while starting): a supervisor restarts it
                 restarts += 1

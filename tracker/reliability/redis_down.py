@@ -22,10 +22,12 @@ from rest_framework.authtoken.models import Token
 from . import harness
 from .kills import ensure_officials
 
+# Worded and dated unlike the kill run's articles, so it is neither a syndicated copy of one
+# nor the same meeting as one of their proposals.
 TEXT = (
-    "SEOUL, Nov. 7 (Yonhap) -- First Vice Foreign Minister Park Yoon-joo held talks with "
-    "Under Secretary of State for Political Affairs Allison Hooker in Seoul on Friday, the "
-    "foreign ministry said. Outage article {tag}."
+    "WASHINGTON, Feb. 3 (AP) -- Under Secretary of State for Political Affairs Allison Hooker "
+    "met First Vice Foreign Minister Park Yoon-joo at the State Department in Washington on "
+    "Monday to discuss export controls and shipbuilding, officials said. Outage report {tag}."
 )
 
 
@@ -106,7 +108,7 @@ def _submit_text(session: requests.Session, base: str, text: str) -> int:
         return page.status_code
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     answer = session.post(url, timeout=30, allow_redirects=False, headers={"Referer": url}, data={
-        "csrfmiddlewaretoken": token, "text": text, "published": "2025-11-07", "title": "outage",
+        "csrfmiddlewaretoken": token, "text": text, "published": "2025-02-03", "title": "outage",
     })
     return answer.status_code
 

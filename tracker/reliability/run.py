@@ -9,7 +9,7 @@ from . import harness
 def _soak(short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
     from .soak import run_soak
 
-    per_client = writes or (25 if short else 255)
+    per_client = writes or (25 if short else 250)
     with harness.gunicorn(workers=2) as base:
         result = run_soak(base=base, clients=clients, writes_per_client=per_client,
                           people=12, meetings=8, seconds=120 if short else 360)
@@ -25,7 +25,7 @@ def _soak(short: bool, clients: int, writes: int | None, kills: int | None) -> b
 def _kills(short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
     from .kills import run_kills
 
-    result = run_kills(kills=kills or (3 if short else 20), articles=8 if short else 30)
+    result = run_kills(kills=kills or (3 if short else 20), articles=8 if short else 80)
     print(result.line(), flush=True)
     return result.ok
 
@@ -54,7 +54,27 @@ def _backup(short: bool, clients: int, writes: int | None, kills: int | None) ->
     return result.ok
 
 
-PARTS = {"soak": _soak, "kills": _kills, "merge": _merge, "redis": _redis, "backup": _backup}
+def _hostile(short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
+    # the hostile-input sweep (tracker.security), run here so it writes to the scratch database
+    from tracker.security.sweep import run_sweep, summary
+
+    results = run_sweep(echo=lambda line: print(f"  {line}", flush=True))
+    print(summary(results), flush=True)
+    return all(r.survived for r in results)
+
+
+PARTS = {"soak": _soak, "kills": _kills, "merge": _merge, "redis": _redis, "backup": _backup,
+         "hostile": _hostile}
+
+
+def default_parts() -> list[str]:
+    """Every part; the hostile-input sweep only where tracker.security provides it."""
+    import importlib.util
+
+    parts = ["soak", "kills", "merge", "redis", "backup"]
+    if importlib.util.find_spec("tracker.security.sweep") is not None:
+        parts.append("hostile")
+    return parts
 
 
 def run_parts(parts: list[str], *, short: bool, clients: int, writes: int | None, kills: int | None) -> bool:
