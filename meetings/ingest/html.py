@@ -5,6 +5,9 @@ import dataclasses
 
 import trafilatura
 
+# Shorter than a one-sentence brief: a navigation bar or an error page, not an article.
+MIN_TEXT_CHARS = 80
+
 
 @dataclasses.dataclass
 class PageContent:
@@ -31,8 +34,10 @@ def extract_page(html: str, *, url: str | None = None) -> PageContent:
         include_tables=False,
         favor_precision=True,
     )
-    if doc is None or not (doc.text or "").strip():
-        raise ExtractionEmpty("no article text could be extracted from the page")
+    if doc is None or len((doc.text or "").strip()) < MIN_TEXT_CHARS:
+        raise ExtractionEmpty(
+            f"no article text could be extracted from the page (under {MIN_TEXT_CHARS} characters of text)"
+        )
     return PageContent(
         text=doc.text.strip(),
         title=(doc.title or "").strip(),

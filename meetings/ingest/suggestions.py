@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 SUGGESTION_NS = uuid.UUID("8b1d2c3e-4f50-4a6b-9c7d-0e1f2a3b4c5d")
 LINK_THRESHOLD = 0.5
+MAX_MEETINGS_PER_ARTICLE = 25
 MEETING_KINDS = {"talks", "summit", "courtesy_call", "strategic_dialogue", "phone_call"}
 PEOPLE_STREAMS = ("person", "post", "organization")
 
@@ -345,7 +346,18 @@ def article_suggest(*, article_id: uuid.UUID) -> list[MentionOutcome]:
     _propose_people(article, extraction, robot, ctx)
     known = known_people()
     outcomes = []
-    for mention in extraction.meetings:
+    mentions = extraction.meetings
+    if len(mentions) > MAX_MEETINGS_PER_ARTICLE:
+        # A news story reports a handful of meetings; hundreds means a list, a dump or an
+        # attack. Keep the most certain ones and tell curators the rest were dropped.
+        from .services import failure_record
+
+        failure_record(
+            stage="suggest", kind="too_many_meetings", article_id=article.id, url=article.url,
+            message=f"{len(mentions)} meeting mentions; only the {MAX_MEETINGS_PER_ARTICLE} most certain were proposed",
+        )
+        mentions = sorted(mentions, key=lambda m: -m.confidence)[:MAX_MEETINGS_PER_ARTICLE]
+    for mention in mentions:
         record = meeting_record(mention)
         action, target = _propose_meeting(article, record, known, robot, ctx)
         if action == "attach":

@@ -27,7 +27,7 @@ EXPECTED = {
     "missing_charset_cp1251": "article stored",
     "control_characters": "article stored",
     "deeply_nested_html": "failure recorded (empty)",
-    "page_without_article": "article stored",
+    "page_without_article": "failure recorded (empty)",
     "one_mb_single_line": "article stored",
     "upload_latin1": "failure recorded (not_utf8)",
     "upload_utf16_no_bom": "article stored",

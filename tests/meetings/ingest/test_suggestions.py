@@ -180,3 +180,16 @@ def test_new_person_with_a_known_post_is_proposed_with_the_tenure(officials, cur
 
     (landau,) = person_find_by_name("Christopher Landau")
     assert landau.tenures.get().post_id == post
+
+
+def test_an_article_with_too_many_meetings_proposes_the_most_certain_and_says_so(officials, monkeypatch):
+    from meetings.ingest import suggestions
+    from meetings.ingest.models import IngestionFailure
+
+    monkeypatch.setattr(suggestions, "MAX_MEETINGS_PER_ARTICLE", 1)
+    text = HELD + (" Separately, Foreign Minister Cho Hyun spoke by phone with Secretary of State "
+                   "Marco Rubio on Thursday about tariffs.")
+    outcomes = article_suggest(article_id=_ingest(text, "2025-10-10").id)
+    assert len(outcomes) == 1
+    assert Proposal.objects.filter(kind="new_meeting").count() == 1
+    assert IngestionFailure.objects.get().kind == "too_many_meetings"
