@@ -8,6 +8,7 @@ at the same log position live and on replay, so a rebuild gives the same rows.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 from typing import Any
@@ -16,7 +17,13 @@ from django.db.models import Q
 
 from people.names import normalize_name
 from tracker.common import partialdate
-from tracker.eventstore.api import Projector, StoredEvent, register_projector
+from tracker.eventstore.api import (
+    Projector,
+    StoredEvent,
+    current_replay,
+    projecting,
+    register_projector,
+)
 
 from .events import ARTICLE, MEETING
 from .models import Citation, Meeting, Participation, SourceArticle
@@ -36,6 +43,14 @@ NAME_EVENTS = ("PersonRegistered", "PersonRenamed", "AliasAdded", "AliasRemoved"
 
 
 def _derive(recorded_person_id: Any, date: str, name: str = "") -> tuple[Any, Any]:
+    """`_derive_now`, remembered during a replay until another projector changes its tables."""
+    rows = _replay_rows()
+    if rows is None:
+        return _derive_now(recorded_person_id, date, name)
+    return rows.derive(recorded_person_id, date, name)
+
+
+def _derive_now(recorded_person_id: Any, date: str, name: str = "") -> tuple[Any, Any]:
     """(person id now, tenure id held on `date`) for a participant; Nones if unknown.
 
     A participant recorded by name only resolves to the one person on record with that
@@ -61,11 +76,9 @@ def _created_at(existing: Any, events: list[StoredEvent]) -> dt.datetime:
 _PARTICIPATION_FIELDS = ("meeting_id", "name", "name_key", "recorded_person_id", "person_id", "tenure_id", "side", "is_host")
 
 
-def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
-    """Write the Meeting row and its participations and citations from the folded state."""
+def _meeting_row(stream_id: uuid.UUID, state: dict, version: int, updated_at: Any, created_at: Any) -> Meeting:
     date = state.get("date") or ""
-    prior = Meeting.objects.filter(pk=stream_id).only("created_at", "date").first()
-    meeting = Meeting(
+    return Meeting(
         id=stream_id,
         title=state.get("title") or "",
         summary=state.get("summary") or "",
@@ -84,10 +97,33 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         occasion=state.get("occasion") or "",
         merged_into_id=state.get("merged_into") or None,
         retracted=bool(state.get("retracted")),
-        version=events[-1].version,
-        updated_at=events[-1].recorded_at,
-        created_at=_created_at(prior, events),
+        version=version,
+        updated_at=updated_at,
+        created_at=created_at,
     )
+
+
+def _leaves_children(event: StoredEvent) -> bool:
+    """An event after which the meeting's participations and citations need no look."""
+    return event.type == "MeetingRevised" and "date" not in (event.data.get("changes") or {})
+
+
+def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
+    """Write the Meeting row and its participations and citations from the folded state."""
+    rows = _replay_rows()
+    if rows is not None:
+        rows.sync_meeting(stream_id, state, events)
+        return
+    if events[0].version > 1 and all(_leaves_children(e) for e in events):
+        # Only the meeting's own fields changed (not its date): its participations and
+        # citations are as they were, so one UPDATE does (created_at is kept).
+        row = _meeting_row(stream_id, state, events[-1].version, events[-1].recorded_at, None)
+        fields = {name: getattr(row, name) for name in _MEETING_COLUMNS if name != "created_at"}
+        if Meeting.objects.filter(pk=stream_id).update(**fields):
+            return
+    date = state.get("date") or ""
+    prior = Meeting.objects.filter(pk=stream_id).only("created_at", "date").first()
+    meeting = _meeting_row(stream_id, state, events[-1].version, events[-1].recorded_at, _created_at(prior, events))
     meeting.save(force_insert=prior is None, force_update=prior is not None)
     # A merged meeting's entries now live on the meeting it was merged into.
     merged = bool(state.get("merged_into"))
@@ -150,9 +186,17 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
 
 def sync_article(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
     """Write the SourceArticle row from the folded state."""
-    published_at = state.get("published_at") or ""
+    rows = _replay_rows()
+    if rows is not None:
+        rows.sync_article(stream_id, state, events)
+        return
     prior = SourceArticle.objects.filter(pk=stream_id).only("created_at").first()
-    SourceArticle(
+    _article_row(stream_id, state, events, _created_at(prior, events)).save()
+
+
+def _article_row(stream_id: uuid.UUID, state: dict, events: list[StoredEvent], created_at: Any) -> SourceArticle:
+    published_at = state.get("published_at") or ""
+    return SourceArticle(
         id=stream_id,
         url=state.get("url") or "",
         canonical_url=state.get("canonical_url") or "",
@@ -166,12 +210,15 @@ def sync_article(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         content_hash=state.get("content_hash") or "",
         duplicate_of_id=state.get("duplicate_of") or None,
         version=events[-1].version,
-        created_at=_created_at(prior, events),
-    ).save()
+        created_at=created_at,
+    )
 
 
 def rederive_participations(stored: StoredEvent) -> None:
     """Re-derive person and tenure of participations touched by a people event."""
+    rows = _replay_rows()
+    if rows is not None:
+        rows.flush()
     ids = {stored.stream_id, *stored.related_ids}
     affected = Participation.objects.filter(Q(recorded_person_id__in=ids) | Q(person_id__in=ids)).select_related(
         "meeting"
@@ -181,6 +228,8 @@ def rederive_participations(stored: StoredEvent) -> None:
         if (part.person_id, part.tenure_id) != (person_id, tenure_id):
             part.person_id, part.tenure_id = person_id, tenure_id
             part.save(update_fields=["person", "tenure"])
+            if rows is not None:
+                rows.rederived(part)
 
 
 def resolve_named_participations(stored: StoredEvent) -> None:
@@ -188,6 +237,9 @@ def resolve_named_participations(stored: StoredEvent) -> None:
     one of the person's spellings, or that were resolved to this person before."""
     from people.selectors import person_spellings
 
+    rows = _replay_rows()
+    if rows is not None:
+        rows.flush()
     keys = {normalize_name(n) for n in person_spellings(stored.stream_id)}
     if stored.data.get("name"):
         keys.add(normalize_name(str(stored.data["name"])))
@@ -199,6 +251,254 @@ def resolve_named_participations(stored: StoredEvent) -> None:
         if (part.person_id, part.tenure_id) != (person_id, tenure_id):
             part.person_id, part.tenure_id = person_id, tenure_id
             part.save(update_fields=["person", "tenure"])
+            if rows is not None:
+                rows.rederived(part)
+
+
+# Replays ------------------------------------------------------------------------------------
+# During a rebuild the read models start empty and only this projector writes them, so the
+# rows are kept in memory (no "previous row" reads) and written in bulk by `flush`, which runs
+# every few thousand events, at the end, and before this projector's own reactions read the
+# tables. Reads of people's tables go through `_derive`, remembered until any other projector
+# runs (people's tables may then have changed). Same rows as live, event for event.
+
+REPLAY_CACHE = 100_000  # meetings kept in memory; beyond that, flushed rows are read back
+_MEETING_FIELDS = [f.name for f in Meeting._meta.concrete_fields if not f.primary_key]
+_MEETING_COLUMNS = [f.attname for f in Meeting._meta.concrete_fields if not f.primary_key]
+_ARTICLE_FIELDS = [f.name for f in SourceArticle._meta.concrete_fields if not f.primary_key]
+_PART_UPDATE = ["meeting", "name", "name_key", "recorded_person_id", "person", "tenure", "side", "is_host"]
+_CITATION_UPDATE = ["meeting", "article", "evidence"]
+_CHUNK = 500
+
+
+def _replay_rows() -> _ReplayRows | None:
+    replay = current_replay()
+    if replay is None:
+        return None
+    rows = replay.buffers.get("meetings")
+    if rows is None:
+        rows = replay.buffers["meetings"] = _ReplayRows(replay)
+    return rows
+
+
+class _Children:
+    """Participations or citations of a replay, by id and by meeting."""
+
+    def __init__(self, model: type, fields: tuple[str, ...]) -> None:
+        self.model, self.fields = model, fields
+        self.complete = True  # nothing evicted: a row missing here is not in the table either
+        self.rows: dict[uuid.UUID, dict] = {}
+        self.of: dict[uuid.UUID, set[uuid.UUID]] = {}  # meeting id -> row ids
+        self.loaded: set[uuid.UUID] = set()  # meetings whose rows were read back (not complete)
+        self.dirty: set[uuid.UUID] = set()
+        self.gone: set[uuid.UUID] = set()
+
+    def forget(self) -> None:
+        """Drop the (flushed) copies; rows are read back from the table when needed."""
+        assert not self.dirty and not self.gone
+        self.rows.clear()
+        self.of.clear()
+        self.loaded.clear()
+        self.complete = False
+
+    def load(self, meeting_id: uuid.UUID, ids: set[uuid.UUID]) -> None:
+        """Make sure the meeting's rows and the rows `ids` are here (a no-op while complete)."""
+        if self.complete:
+            return
+        query = Q(id__in=[pk for pk in ids if pk not in self.rows and pk not in self.gone])
+        if meeting_id not in self.loaded:
+            self.loaded.add(meeting_id)
+            query |= Q(meeting_id=meeting_id)
+        for row in self.model.objects.filter(query).values("id", *self.fields):
+            if row["id"] not in self.rows and row["id"] not in self.gone:
+                self.rows[row["id"]] = row
+                self.of.setdefault(row["meeting_id"], set()).add(row["id"])
+
+    def put(self, row: dict) -> None:
+        before = self.rows.get(row["id"])
+        if before is not None and before["meeting_id"] != row["meeting_id"]:
+            self.of.get(before["meeting_id"], set()).discard(row["id"])
+        self.rows[row["id"]] = row
+        self.of.setdefault(row["meeting_id"], set()).add(row["id"])
+        self.dirty.add(row["id"])
+
+    def drop(self, pk: uuid.UUID) -> None:
+        row = self.rows.pop(pk)
+        self.of.get(row["meeting_id"], set()).discard(pk)
+        self.dirty.discard(pk)
+        self.gone.add(pk)
+
+    def stale(self, meeting_id: uuid.UUID, wanted: set[uuid.UUID]) -> list[uuid.UUID]:
+        return [pk for pk in self.of.get(meeting_id, ()) if pk not in wanted]
+
+
+class _ReplayRows:
+    def __init__(self, replay: Any) -> None:
+        self.replay = replay
+        self.complete = True  # meetings and articles: nothing evicted yet
+        self.meetings: dict[uuid.UUID, tuple[Any, str]] = {}  # id -> (created_at, date)
+        self.dirty_meetings: dict[uuid.UUID, tuple] = {}  # id -> (state, version, updated_at, created_at)
+        self.articles: dict[uuid.UUID, Any] = {}  # id -> created_at
+        self.dirty_articles: dict[uuid.UUID, SourceArticle] = {}
+        self.parts = _Children(Participation, _PARTICIPATION_FIELDS)
+        self.cites = _Children(Citation, ("meeting_id", "article_id", "evidence"))
+        self.derived: dict[tuple, tuple[Any, Any]] = {}
+        self.others_as_of = 0
+        self.uuids: dict[str, uuid.UUID] = {}  # parsing ids and names once per replay
+        self.name_keys: dict[str, str] = {}
+
+    def _uuid(self, text: str) -> uuid.UUID:
+        found = self.uuids.get(text)
+        if found is None:
+            if len(self.uuids) > REPLAY_CACHE * 10:
+                self.uuids.clear()
+            found = self.uuids[text] = uuid.UUID(text)
+        return found
+
+    def _name_key(self, name: str) -> str:
+        found = self.name_keys.get(name)
+        if found is None:
+            if len(self.name_keys) > REPLAY_CACHE:
+                self.name_keys.clear()
+            found = self.name_keys[name] = normalize_name(name)
+        return found
+
+    def _others_ran(self) -> None:
+        """Another projector ran since we last looked (after a flush: see Replay.entering).
+
+        People's tables may have changed, so derivations are forgotten; and deleting a
+        tenure or person nulls participations' references in the table (SET_NULL), so the
+        copies of participations are forgotten too and read back when needed.
+        """
+        stamp = self.replay.changed_except("meetings")
+        if stamp != self.others_as_of:
+            self.others_as_of = stamp
+            self.derived.clear()
+            self.parts.forget()
+
+    # reads ------------------------------------------------------------------------------
+    def derive(self, recorded: Any, date: str, name: str) -> tuple[Any, Any]:
+        self._others_ran()
+        key = (recorded, date, "" if recorded else name)
+        found = self.derived.get(key)
+        if found is None:
+            found = self.derived[key] = _derive_now(recorded, date, name)
+        return found
+
+    # writes -----------------------------------------------------------------------------
+    def sync_meeting(self, stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
+        self._others_ran()
+        date = state.get("date") or ""
+        merged = bool(state.get("merged_into"))
+        participants = [] if merged else state.get("participants") or []
+        citations = [] if merged else state.get("citations") or []
+        wanted_ids = {self._uuid(p["id"]) for p in participants}
+        cited_ids = {self._uuid(c["id"]) for c in citations}
+        self.parts.load(stream_id, wanted_ids)
+        self.cites.load(stream_id, cited_ids)
+        if stream_id in self.meetings or self.complete:
+            prior = self.meetings.get(stream_id)
+        else:
+            prior = Meeting.objects.filter(pk=stream_id).values_list("created_at", "date").first()
+        created_at = events[0].recorded_at if prior is None or events[0].version == 1 else prior[0]
+        self.meetings[stream_id] = (created_at, date)
+        self.dirty_meetings[stream_id] = (state, events[-1].version, events[-1].recorded_at, created_at)
+        for pk in self.parts.stale(stream_id, wanted_ids):
+            self.parts.drop(pk)
+        date_changed = prior is None or prior[1] != date
+        for p in participants:
+            pk = self._uuid(p["id"])
+            name = p.get("name") or ""
+            recorded = self._uuid(p["person_id"]) if p.get("person_id") else None
+            row = self.parts.rows.get(pk)
+            if (
+                row is not None and row["meeting_id"] == stream_id and not date_changed
+                and row["recorded_person_id"] == recorded and row["name"] == name
+            ):
+                person_id, tenure_id = row["person_id"], row["tenure_id"]
+            else:
+                person_id, tenure_id = _derive(recorded, date, name)
+            wanted = {
+                "id": pk,
+                "meeting_id": stream_id,
+                "name": name,
+                "name_key": self._name_key(name),
+                "recorded_person_id": recorded,
+                "person_id": person_id,
+                "tenure_id": tenure_id,
+                "side": p.get("side") or "",
+                "is_host": bool(p.get("is_host")),
+            }
+            if row != wanted:
+                self.parts.put(wanted)
+        for pk in self.cites.stale(stream_id, cited_ids):
+            self.cites.drop(pk)
+        for c in citations:
+            wanted = {
+                "id": self._uuid(c["id"]),
+                "meeting_id": stream_id,
+                "article_id": self._uuid(c["article_id"]),
+                "evidence": c.get("evidence") or [],
+            }
+            if self.cites.rows.get(wanted["id"]) != wanted:
+                # A copy: the replay's fold may change the state's lists in place later.
+                self.cites.put({**wanted, "evidence": copy.deepcopy(wanted["evidence"])})
+
+    def sync_article(self, stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
+        if stream_id in self.articles or self.complete:
+            prior = self.articles.get(stream_id)
+        else:
+            prior = SourceArticle.objects.filter(pk=stream_id).values_list("created_at", flat=True).first()
+        created_at = events[0].recorded_at if prior is None or events[0].version == 1 else prior
+        self.articles[stream_id] = created_at
+        self.dirty_articles[stream_id] = _article_row(stream_id, state, events, created_at)
+
+    def rederived(self, part: Participation) -> None:
+        """A reaction re-derived a (flushed) participation in the table: keep the copy equal."""
+        row = self.parts.rows.get(part.id)
+        if row is not None:
+            row["person_id"], row["tenure_id"] = part.person_id, part.tenure_id
+
+    def flush(self) -> None:
+        """Write what changed since the last flush: deletions first (a re-cited article never
+        meets its old row's unique pair), then bulk upserts."""
+        with projecting():
+            for children in (self.cites, self.parts):
+                ids = list(children.gone)
+                for i in range(0, len(ids), _CHUNK):
+                    children.model.objects.filter(pk__in=ids[i : i + _CHUNK]).delete()
+                children.gone.clear()
+            meetings = [
+                _meeting_row(pk, state, version, updated_at, created_at)
+                for pk, (state, version, updated_at, created_at) in self.dirty_meetings.items()
+            ]
+            _upsert(Meeting, meetings, _MEETING_FIELDS)
+            _upsert(SourceArticle, list(self.dirty_articles.values()), _ARTICLE_FIELDS)
+            _upsert(Participation, [Participation(**self.parts.rows[pk]) for pk in self.parts.dirty], _PART_UPDATE)
+            _upsert(Citation, [Citation(**self.cites.rows[pk]) for pk in self.cites.dirty], _CITATION_UPDATE)
+        self.dirty_meetings.clear()
+        self.dirty_articles.clear()
+        self.parts.dirty.clear()
+        self.cites.dirty.clear()
+        if len(self.meetings) > REPLAY_CACHE:
+            self.complete = False
+            self.meetings.clear()
+            self.articles.clear()
+            self.parts.forget()
+            self.cites.forget()
+
+
+def _upsert(model: type, rows: list, update_fields: list[str]) -> None:
+    if rows:
+        model.objects.bulk_create(
+            rows, batch_size=_CHUNK, update_conflicts=True, unique_fields=["id"], update_fields=update_fields
+        )
+
+
+def flush_replay_rows() -> None:
+    rows = _replay_rows()
+    if rows is not None:
+        rows.flush()
 
 
 register_projector(
@@ -210,5 +510,6 @@ register_projector(
             **{name: resolve_named_participations for name in NAME_EVENTS},
         },
         models=[Citation, Participation, Meeting, SourceArticle],
+        flush=flush_replay_rows,
     )
 )

@@ -12,7 +12,7 @@ from .errors import (
 )
 from .events import DomainEvent, event, upcaster
 from .history import HistoryEntry, StateReverted, diff, history, revert_events, stream_revert
-from .projection import Projector, register_projector
+from .projection import Projector, current_replay, register_projector
 from .readmodel import ReadModel, projecting
 from .store import (
     StoredEvent,
@@ -48,6 +48,7 @@ __all__ = [
     "content_hash",
     "content_put",
     "content_takedown",
+    "current_replay",
     "current_version",
     "diff",
     "event",

@@ -8,8 +8,11 @@ Projectors are pure functions of the log in position order: no clock, no randomn
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import models
@@ -24,6 +27,8 @@ class Projector:
     reacts_to: dict[str, Callable[[Any], None]] = dataclasses.field(default_factory=dict)
     # read models this projector owns, children before parents (rebuild empties them)
     models: list[type[models.Model]] = dataclasses.field(default_factory=list)
+    # Optional, for replays: write the rows the projector buffered in memory (see `replaying`).
+    flush: Callable[[], None] | None = None
 
 
 PROJECTORS: dict[str, Projector] = {}
@@ -40,6 +45,67 @@ def projectors_for_stream(stream_type: str) -> list[Projector]:
 
 def reactions_for(event_type: str) -> list[Callable[[Any], None]]:
     return [p.reacts_to[event_type] for p in PROJECTORS.values() if event_type in p.reacts_to]
+
+
+def reacting_projectors(event_type: str) -> list[Projector]:
+    return [p for p in PROJECTORS.values() if event_type in p.reacts_to]
+
+
+class Replay:
+    """One replay of the log into emptied read models (a rebuild or a rebuild check).
+
+    Projectors may use it to skip "does the row exist" reads and to buffer their writes in
+    `buffers[name]`, provided every read of their tables (their own reactions included) sees
+    the rows as of that point of the log: a projector with a buffer must give a `flush`, which
+    the replay calls regularly and at the end. `changes` counts syncs and reactions run per
+    projector, so a projector can tell whether another one's tables changed since it cached
+    something it read from them.
+    """
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, Any] = {}
+        self.changes: Counter[str] = Counter()
+
+    def changed_except(self, name: str) -> int:
+        return sum(n for other, n in self.changes.items() if other != name)
+
+    def entering(self, projector: Projector) -> None:
+        """`projector` is about to run: every other projector's buffered rows are written first,
+        so whatever it reads or cascades to (ON DELETE SET NULL) is the table as live."""
+        for other in PROJECTORS.values():
+            if other is not projector and other.flush is not None:
+                other.flush()
+
+    def ran(self, projector: Projector) -> None:
+        self.changes[projector.name] += 1
+
+
+_replay: contextvars.ContextVar[Replay | None] = contextvars.ContextVar("replay", default=None)
+
+
+@contextlib.contextmanager
+def replaying() -> Iterator[Replay]:
+    """Mark a replay into emptied read models; `flush_replay()` before reading them back."""
+    session = Replay()
+    token = _replay.set(session)
+    try:
+        yield session
+    finally:
+        _replay.reset(token)
+
+
+def current_replay() -> Replay | None:
+    """The replay in progress, or None when projecting live appends."""
+    return _replay.get()
+
+
+def flush_replay() -> None:
+    """Write every projector's buffered rows (no-op outside a replay)."""
+    if _replay.get() is None:
+        return
+    for projector in PROJECTORS.values():
+        if projector.flush is not None:
+            projector.flush()
 
 
 def owned_models() -> list[type[models.Model]]:

@@ -10,14 +10,22 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from .events import upcast
 from .models import Checkpoint, Event, EventLink
 from .progress import progress
-from .projection import owned_models
+from .projection import flush_replay, owned_models, replaying
 from .readmodel import projecting
-from .store import INLINE_CHECKPOINT, StateCache, StoredEvent, project, save_states
+from .store import (
+    INLINE_CHECKPOINT,
+    StateCache,
+    StoredEvent,
+    checkpoint_after,
+    project,
+    save_states,
+)
 
 BATCH = 2000
-STATE_FLUSH = 10_000  # events between bulk writes of cached stream states
+STATE_FLUSH = 50_000  # events between bulk writes of cached stream states and buffered rows
 STATE_CACHE = 200_000  # stream states kept in memory during a replay
 
 
@@ -38,28 +46,60 @@ def _empty_read_models() -> None:
             cur.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 
+_COLUMNS = (
+    "id", "position", "stream_type", "stream_id", "version", "type", "schema_version", "data",
+    "metadata", "event_id", "recorded_at", "occurred_at",
+)
+
+
 def _iter_events(after: int = 0) -> Iterator[StoredEvent]:
-    """All events in position order, read in keyset-paginated batches to keep memory flat."""
+    """All events in position order, read in keyset-paginated batches to keep memory flat.
+
+    Plain value rows, not model instances: the same StoredEvents as `StoredEvent.from_row`.
+    """
     last = after
     while True:
-        rows = list(Event.objects.filter(position__gt=last).order_by("position")[:BATCH])
+        rows = list(Event.objects.filter(position__gt=last).order_by("position").values_list(*_COLUMNS)[:BATCH])
         if not rows:
             return
         links: dict[int, list] = {}
-        for link in EventLink.objects.filter(event_id__in=[r.id for r in rows]).order_by("id"):
-            links.setdefault(link.event_id, []).append(link.related_id)
-        for row in rows:
-            yield StoredEvent.from_row(row, links.get(row.id, ()))
-        last = rows[-1].position
+        link_rows = EventLink.objects.filter(event_id__in=[r[0] for r in rows]).order_by("id")
+        for event_id, related_id in link_rows.values_list("event_id", "related_id"):
+            links.setdefault(event_id, []).append(related_id)
+        for pk, position, stream_type, stream_id, version, type_, schema, data, meta, eid, rec, occ in rows:
+            schema_version, data = upcast(type_, schema, data)
+            yield StoredEvent(
+                position=position,
+                stream_type=stream_type,
+                stream_id=stream_id,
+                version=version,
+                type=type_,
+                schema_version=schema_version,
+                data=data,
+                metadata=meta,
+                event_id=eid,
+                recorded_at=rec,
+                occurred_at=occ,
+                related_ids=tuple(links.get(pk, ())),
+            )
+        last = rows[-1][1]
 
 
 def _replay(*, show_progress: bool) -> int:
     """Project every event again, one original append batch at a time (as they were live).
 
     Stream states are kept in memory and written in bulk every STATE_FLUSH events (the read
-    models were emptied, so the cache is authoritative until it is flushed); the checkpoint
-    is written once at the end. Projectors see exactly the same calls as live.
+    models were emptied, so the cache is authoritative until it is flushed); the inline
+    checkpoint is computed batch by batch as live appends write it, and written once at the end. Projectors see exactly the same calls as live, inside
+    `replaying()`: they may skip existence reads and buffer their rows, which are flushed
+    with the stream states and at the end.
     """
+    with replaying():
+        count = _replay_events(show_progress=show_progress)
+    return count
+
+
+def _replay_events(*, show_progress: bool) -> int:
     total = Event.objects.count()
     batch: list[StoredEvent] = []
     states = StateCache()  # the read models were just emptied: complete until evicted
@@ -67,22 +107,29 @@ def _replay(*, show_progress: bool) -> int:
     events = _iter_events()
     if show_progress:
         events = progress(events, total=total, desc="replay", unit="ev")
+    checkpoint = None  # computed as live appends write it, written once at the end
     for stored in events:
         if batch and stored.metadata.get("batch") != batch[-1].metadata.get("batch"):
             project(batch, states=states, checkpoint=False)
+            if checkpoint_after(batch):
+                checkpoint = batch[-1].position
             batch = []
         batch.append(stored)
         count += 1
         if count % STATE_FLUSH == 0:
+            flush_replay()
             save_states(states)
             if len(states) > STATE_CACHE:
                 states.clear()  # flushed rows are read back from the table when needed
                 states.complete = False
     project(batch, states=states, checkpoint=False)
+    if checkpoint_after(batch):
+        checkpoint = batch[-1].position
+    flush_replay()
     save_states(states)
-    if count:
+    if checkpoint is not None:
         with projecting():
-            Checkpoint(name=INLINE_CHECKPOINT, last_position=batch[-1].position).save()
+            Checkpoint(name=INLINE_CHECKPOINT, last_position=checkpoint).save()
     return count
 
 

@@ -9,6 +9,7 @@ validation and payload building happens before the lock so it is held briefly.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import uuid
@@ -26,12 +27,18 @@ from .context import Context
 from .errors import ConcurrencyConflict, StreamNotFound
 from .events import DomainEvent, upcast
 from .models import Checkpoint, Event, EventLink, StreamState
-from .projection import projectors_for_stream, reactions_for
+from .projection import current_replay, projectors_for_stream, reacting_projectors
 from .readmodel import projecting
 
 APPEND_LOCK_KEY = 0x6D7472  # arbitrary constant naming the log's advisory lock ("mtr")
 IDEMPOTENCY_NS = uuid.UUID("6f0c6a53-3d7e-4a8e-9b55-3a4a6c0e7d11")
 INLINE_CHECKPOINT = "inline"
+# The inline projection commits with its events, so it is never behind the log and its
+# checkpoint is informational only. It is written by the append whose positions reach a
+# multiple of CHECKPOINT_EVERY (recording that append's last position), not by every append:
+# one write fewer per command. A replay computes the same value (`checkpoint_after`).
+CHECKPOINT_EVERY = 100
+REMEMBERED_STATES = 64  # stream states a transaction keeps from load() for its own append
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +163,11 @@ def append_many(
             pending.append((w, offset, ev, next(ids)))
     payloads = [ev.to_data() for _, _, ev, _ in pending]
 
-    with transaction.atomic():
+    # Inside a command's transaction no savepoint is taken (two round trips fewer): a stale
+    # version is raised after the block has ended normally (nothing written yet), so callers
+    # that catch ConcurrencyConflict can go on using their transaction.
+    conflict: ConcurrencyConflict | None = None
+    with transaction.atomic(savepoint=False):
         if idempotency_key and Event.objects.filter(event_id=event_ids[0]).exists():
             return read_events(Event.objects.filter(event_id__in=event_ids))
         _acquire_append_lock()
@@ -164,44 +175,60 @@ def append_many(
         for w in writes:
             current = versions.get(w.stream_id, 0)
             if current != w.expected_version:
-                raise ConcurrencyConflict(
+                conflict = ConcurrencyConflict(
                     stream_id=w.stream_id, expected=w.expected_version, current=current
                 )
-        position = last_position + 1
-        now = timezone.now()
-        rows = [
-            Event(
-                position=position + i,
-                stream_type=w.stream_type,
-                stream_id=w.stream_id,
-                version=w.expected_version + offset,
-                type=ev.event_type,
-                schema_version=ev.schema_version,
-                data=payloads[i],
-                metadata=metadata,
-                event_id=event_id,
-                recorded_at=now,
-            )
-            for i, (w, offset, ev, event_id) in enumerate(pending)
-        ]
-        try:
-            with transaction.atomic():
-                Event.objects.bulk_create(rows)
-        except IntegrityError as exc:
-            # Only reachable if a writer bypassed the lock; still never two events per version.
-            w = writes[0]
-            raise ConcurrencyConflict(
-                stream_id=w.stream_id, expected=w.expected_version, current=current_version(w.stream_id)
-            ) from exc
-        links = {}
-        for row, (w, _, _, _) in zip(rows, pending, strict=True):
-            links[row.position] = tuple(r for r in dict.fromkeys(w.related_ids) if r != w.stream_id)
-        # bulk_create on PostgreSQL and SQLite returns primary keys, so links can refer to them.
-        EventLink.objects.bulk_create(
-            [EventLink(event=row, related_id=r) for row in rows for r in links[row.position]]
+                break
+        if conflict is None:
+            stored = _insert_and_project(writes, pending, payloads, metadata, last_position + 1)
+    if conflict is not None:
+        raise conflict
+    return stored
+
+
+def _insert_and_project(
+    writes: list[StreamWrite],
+    pending: list[tuple[StreamWrite, int, DomainEvent, uuid.UUID]],
+    payloads: list[dict],
+    metadata: dict,
+    position: int,
+) -> list[StoredEvent]:
+    """Under the append lock: write the events and their links, then project them."""
+    now = timezone.now()
+    rows = [
+        Event(
+            position=position + i,
+            stream_type=w.stream_type,
+            stream_id=w.stream_id,
+            version=w.expected_version + offset,
+            type=ev.event_type,
+            schema_version=ev.schema_version,
+            data=payloads[i],
+            metadata=metadata,
+            event_id=event_id,
+            recorded_at=now,
         )
-        stored = [StoredEvent.from_row(row, links[row.position]) for row in rows]
-        project(stored)
+        for i, (w, offset, ev, event_id) in enumerate(pending)
+    ]
+    try:
+        # No savepoint: under the lock a duplicate (stream, version) cannot happen.
+        Event.objects.bulk_create(rows)
+    except IntegrityError as exc:
+        # Only reachable if a writer bypassed the lock; still never two events per version.
+        # The transaction is aborted, so the stream's version cannot be read: it moved on.
+        w = writes[0]
+        raise ConcurrencyConflict(
+            stream_id=w.stream_id, expected=w.expected_version, current=w.expected_version + 1
+        ) from exc
+    links = {}
+    for row, (w, _, _, _) in zip(rows, pending, strict=True):
+        links[row.position] = tuple(r for r in dict.fromkeys(w.related_ids) if r != w.stream_id)
+    # bulk_create on PostgreSQL and SQLite returns primary keys, so links can refer to them.
+    EventLink.objects.bulk_create(
+        [EventLink(event=row, related_id=r) for row in rows for r in links[row.position]]
+    )
+    stored = [StoredEvent.from_row(row, links[row.position]) for row in rows]
+    project(stored)
     return stored
 
 
@@ -231,16 +258,26 @@ def project(
     """
     if not stored:
         return
+    replay = current_replay()
     with projecting():
         for stream_id, group in groupby(stored, key=lambda e: e.stream_id):
             events = list(group)
             stream_type = events[0].stream_type
             aggregate = aggregate_for(stream_type)
+            prior_state: dict | None = None
             if states is not None and (stream_id in states or states.complete):
                 cached = states.get(stream_id)
+                prior_state = cached.state if cached else None
+            elif events[0].version == 1:
+                cached = None  # a new stream has no state row yet
             else:
-                cached = StreamState.objects.filter(pk=stream_id).first()
-            state = aggregate.fold(events, cached.state if cached else None)
+                prior_state = _recall_state(stream_id, events[0].version - 1)
+                if prior_state is None:
+                    cached = StreamState.objects.filter(pk=stream_id).first()
+                    prior_state = cached.state if cached else None
+            # The prior state is this call's own (a fresh read, a copy kept by load(), or a
+            # replay's cache entry that the result replaces): the fold may change it in place.
+            state = aggregate.fold(events, prior_state, copy_state=False)
             last = events[-1]
             row = StreamState(
                 stream_id=stream_id,
@@ -251,17 +288,57 @@ def project(
                 updated_at=last.recorded_at,
             )
             if states is None:
-                row.save()
+                row.save(force_insert=prior_state is None, force_update=prior_state is not None)
             else:
                 states[stream_id] = row
                 states.dirty.add(stream_id)
             for projector in projectors_for_stream(stream_type):
+                if replay is not None:
+                    replay.entering(projector)
                 projector.syncs[stream_type](stream_id, state, events)
+                if replay is not None:
+                    replay.ran(projector)
         for ev in stored:
-            for react in reactions_for(ev.type):
-                react(ev)
-        if checkpoint:
+            for projector in reacting_projectors(ev.type):
+                if replay is not None:
+                    replay.entering(projector)
+                projector.reacts_to[ev.type](ev)
+                if replay is not None:
+                    replay.ran(projector)
+        if checkpoint and checkpoint_after(stored):
             Checkpoint(name=INLINE_CHECKPOINT, last_position=stored[-1].position).save()
+
+
+def checkpoint_after(batch: list[StoredEvent]) -> bool:
+    """Whether the inline checkpoint is written after this append (see CHECKPOINT_EVERY)."""
+    return bool(batch) and (batch[-1].position // CHECKPOINT_EVERY) * CHECKPOINT_EVERY >= batch[0].position
+
+
+def _remember_state(row: StreamState) -> None:
+    """Keep a copy of a state load() read inside a transaction, for that transaction's append."""
+    if not connection.in_atomic_block:
+        return
+    block = connection.atomic_blocks[0]
+    slot = getattr(connection, "_eventstore_loaded", None)
+    if slot is None or slot[0] is not block or len(slot[1]) >= REMEMBERED_STATES:
+        slot = (block, {})
+        connection._eventstore_loaded = slot
+    slot[1][row.stream_id] = (row.version, copy.deepcopy(row.state))
+
+
+def _recall_state(stream_id: uuid.UUID, version: int) -> dict | None:
+    """The state load() kept for this stream in this transaction, if it is at `version`.
+
+    The append checked under the lock that the log is at `version`, and a stream's state at
+    a version is a function of the log, so the copy is the row the projection would read.
+    """
+    slot = getattr(connection, "_eventstore_loaded", None)
+    if slot is None or not connection.in_atomic_block or slot[0] is not connection.atomic_blocks[0]:
+        return None
+    found = slot[1].pop(stream_id, None)
+    if found is None or found[0] != version:
+        return None
+    return found[1]
 
 
 def save_states(states: StateCache) -> None:
@@ -320,6 +397,7 @@ def load(
         cached = StreamState.objects.filter(pk=stream_id).first()
         if cached is None or (stream_type and cached.stream_type != stream_type):
             raise StreamNotFound(stream_id, stream_type)
+        _remember_state(cached)
         return cached.state, cached.version
     events = load_stream(
         stream_id, until_position=as_of_position, until_time=as_of_time, until_version=as_of_version
