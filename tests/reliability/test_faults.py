@@ -12,15 +12,16 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.mark.redis
 @pytest.mark.slow
 def test_killed_workers_lose_no_article_and_duplicate_no_proposal():
-    # given 6 article URLs on a loopback server, queued for ingestion
-    # when workers are SIGKILLed 3 times while ingesting (pool processes and a whole worker)
+    # given at least 6 article URLs on a loopback server, queued for ingestion (more are
+    # queued while kills remain, so every kill lands while there is ingesting to do)
+    # when workers are SIGKILLed 3 times (pool processes and a whole worker)
     result = run_kills(kills=3, articles=6, deadline_seconds=60)
     print(result.line())
 
     # then every URL became one article, every article was analysed once
     assert result.kills == 3 and result.main_kills == 1
-    assert result.stored == result.articles == 6
-    assert result.processed == 6 and result.lost == 0
+    assert result.articles >= 6 and result.stored == result.articles
+    assert result.processed == result.articles and result.lost == 0
     assert result.duplicate_articles == 0 and result.duplicate_proposals == 0
 
 

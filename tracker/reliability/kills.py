@@ -144,6 +144,14 @@ def _kill(pid: int) -> bool:
         return False
 
 
+def _processed_count(urls: list[tuple[str, str]]) -> int:
+    from meetings.models import SourceArticle
+    from tracker.moderation.models import Proposal
+
+    ids = SourceArticle.objects.filter(url__in=[u for u, _ in urls]).values_list("id", flat=True)
+    return Proposal.objects.filter(article_id__in=ids).values("article_id").distinct().count()
+
+
 def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_seconds: float = 240) -> KillResult:
     """Queue `articles` URL ingestions, SIGKILL workers `kills` times, wait for all to finish."""
     from meetings.models import SourceArticle
@@ -152,12 +160,13 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
 
     ensure_officials()
     rng = random.Random(seed)
-    server = _ArticleServer(articles)
+    server = _ArticleServer(articles * 8)
     env = harness.child_env(CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT, CELERY_UNACKED_RESTORE_INTERVAL="1",
                             CELERY_UNACKED_RESTORE_THROTTLE="1",
                             INGEST_ALLOWED_NETWORKS="127.0.0.1/32")
     started = time.monotonic()
-    urls = server.urls()
+    reserve = server.urls()
+    urls = reserve[:articles]
     workers: list[subprocess.Popen] = []
     pool_kills = main_kills = restarts = 0
 
@@ -174,8 +183,15 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
         workers.append(worker)
         for url, published in urls:
             ingest_url_task.delay(url, published=published)
+        batch = max(2, articles // 4)
         deadline = started + deadline_seconds
-        while pool_kills + main_kills < kills and time.monotonic() < deadline and not done():
+        while pool_kills + main_kills < kills and time.monotonic() < deadline:
+            if done() or len(urls) - _processed_count(urls) < batch:
+                # kills must land while there is ingesting to do: queue more articles
+                more = reserve[len(urls):len(urls) + batch]
+                for url, published in more:
+                    ingest_url_task.delay(url, published=published)
+                urls = urls + more
             time.sleep(rng.uniform(0.6, 1.8))
             if worker.poll() is not None:
                 # the worker gave up (a pool process killed while starting): a supervisor restarts it

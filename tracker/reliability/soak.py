@@ -156,7 +156,7 @@ class _Client(threading.Thread):
         if got.status_code != 200 or expected is None:
             write.error = f"GET {got.status_code}"
             return write
-        time.sleep(self.rng.random() * 0.01)  # a person reads before writing
+        time.sleep(self.rng.random() * 0.05)  # a person reads before writing (and others write)
         response = self.session.patch(
             url, json={"summary": f"edited by {tag}", "reason": tag},
             headers={"If-Match": f'"{expected}"'}, timeout=30,
