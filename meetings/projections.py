@@ -122,7 +122,10 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         if Meeting.objects.filter(pk=stream_id).update(**fields):
             return
     date = state.get("date") or ""
-    prior = Meeting.objects.filter(pk=stream_id).only("created_at", "date").first()
+    # A stream's first batch: no row of it exists yet, and its entries' ids were just made by
+    # the command, so there is nothing to look up and the rows are inserted in bulk.
+    fresh = events[0].version == 1
+    prior = None if fresh else Meeting.objects.filter(pk=stream_id).only("created_at", "date").first()
     meeting = _meeting_row(stream_id, state, events[-1].version, events[-1].recorded_at, _created_at(prior, events))
     meeting.save(force_insert=prior is None, force_update=prior is not None)
     # A merged meeting's entries now live on the meeting it was merged into.
@@ -130,9 +133,10 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
     participants = [] if merged else state.get("participants") or []
     citations = [] if merged else state.get("citations") or []
     wanted_ids = {uuid.UUID(p["id"]) for p in participants}
-    existing = {
+    existing = {} if fresh else {
         row.id: row for row in Participation.objects.filter(Q(meeting_id=stream_id) | Q(id__in=wanted_ids))
     }
+    inserts: list[Participation] = []
     stale = [pk for pk, row in existing.items() if row.meeting_id == stream_id and pk not in wanted_ids]
     if stale:
         Participation.objects.filter(pk__in=stale).delete()
@@ -160,10 +164,17 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
             side=p.get("side") or "",
             is_host=bool(p.get("is_host")),
         )
-        if row is None or any(getattr(row, f) != getattr(wanted, f) for f in _PARTICIPATION_FIELDS):
+        if row is None and fresh:
+            inserts.append(wanted)
+        elif row is None or any(getattr(row, f) != getattr(wanted, f) for f in _PARTICIPATION_FIELDS):
             wanted.save(force_insert=row is None, force_update=row is not None)
+    if inserts:
+        Participation.objects.bulk_create(inserts)
     cited_ids = {uuid.UUID(c["id"]) for c in citations}
-    cited = {row.id: row for row in Citation.objects.filter(Q(meeting_id=stream_id) | Q(id__in=cited_ids))}
+    cited = {} if fresh else {
+        row.id: row for row in Citation.objects.filter(Q(meeting_id=stream_id) | Q(id__in=cited_ids))
+    }
+    new_citations: list[Citation] = []
     stale = [pk for pk, row in cited.items() if row.meeting_id == stream_id and pk not in cited_ids]
     if stale:
         # Deleted before any save, so a re-cited article never meets its old row's unique pair.
@@ -176,12 +187,16 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
             article_id=uuid.UUID(c["article_id"]),
             evidence=c.get("evidence") or [],
         )
-        if row is None or (row.meeting_id, row.article_id, row.evidence) != (
+        if row is None and fresh:
+            new_citations.append(wanted)
+        elif row is None or (row.meeting_id, row.article_id, row.evidence) != (
             wanted.meeting_id,
             wanted.article_id,
             wanted.evidence,
         ):
             wanted.save(force_insert=row is None, force_update=row is not None)
+    if new_citations:
+        Citation.objects.bulk_create(new_citations)
 
 
 def sync_article(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
@@ -190,8 +205,9 @@ def sync_article(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
     if rows is not None:
         rows.sync_article(stream_id, state, events)
         return
-    prior = SourceArticle.objects.filter(pk=stream_id).only("created_at").first()
-    _article_row(stream_id, state, events, _created_at(prior, events)).save()
+    fresh = events[0].version == 1  # a new stream: no row of it yet
+    prior = None if fresh else SourceArticle.objects.filter(pk=stream_id).only("created_at").first()
+    _article_row(stream_id, state, events, _created_at(prior, events)).save(force_insert=fresh)
 
 
 def _article_row(stream_id: uuid.UUID, state: dict, events: list[StoredEvent], created_at: Any) -> SourceArticle:

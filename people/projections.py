@@ -19,7 +19,10 @@ from .names import normalize_name
 
 
 def _sync_person(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
-    existing = Person.objects.filter(pk=stream_id).values_list("created_at", flat=True).first()
+    # A stream's first batch: no row of it exists yet, nor of its aliases and tenures, whose
+    # ids the command just made; nothing to look up.
+    fresh = events[0].version == 1
+    existing = None if fresh else Person.objects.filter(pk=stream_id).values_list("created_at", flat=True).first()
     Person(
         id=stream_id,
         name=state["name"],
@@ -46,7 +49,7 @@ def _sync_person(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         )
         for alias_id, alias in state["aliases"].items()
     ]
-    _replace_children(Alias, stream_id, aliases, ALIAS_COLUMNS)
+    _replace_children(Alias, stream_id, aliases, ALIAS_COLUMNS, fresh=fresh)
 
     tenures = [
         Tenure(
@@ -60,7 +63,7 @@ def _sync_person(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         )
         for tenure_id, tenure in state["tenures"].items()
     ]
-    _replace_children(Tenure, stream_id, tenures, TENURE_COLUMNS)
+    _replace_children(Tenure, stream_id, tenures, TENURE_COLUMNS, fresh=fresh)
 
 
 ALIAS_COLUMNS = ("person_id", "name", "name_key", "kind", "language", "script", "source")
@@ -68,13 +71,17 @@ TENURE_COLUMNS = ("person_id", "post_id", "start", "end", "acting", "sources")
 
 
 def _replace_children(
-    model: type, person_id: uuid.UUID, wanted: list, columns: tuple[str, ...]
+    model: type, person_id: uuid.UUID, wanted: list, columns: tuple[str, ...], *, fresh: bool = False
 ) -> None:
     """Make the person's child rows equal `wanted`, writing only what differs.
 
     Rows are looked up by person and by id: on a merge a tenure keeps its id and moves
     to the winner, whose sync may run before or after the loser's in the same batch.
     """
+    if fresh:
+        if wanted:
+            model.objects.bulk_create(wanted)
+        return
     ids = [row.pk for row in wanted]
     current = {
         row["id"]: row

@@ -88,35 +88,31 @@ class StreamWrite:
     related_ids: Sequence[uuid.UUID] = ()
 
 
-def _acquire_append_lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            # SET LOCAL: only this transaction waits at most this long for the lock. Both
-            # statements go in one round trip, in order.
-            cur.execute(
-                "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s)",
-                [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY],
-            )
-    # SQLite: settings use transaction_mode=IMMEDIATE, so the write lock is already held.
-
-
 def current_version(stream_id: uuid.UUID) -> int:
     """Version of a stream according to the log itself (0 if it has no events)."""
     return Event.objects.filter(stream_id=stream_id).aggregate(v=Max("version"))["v"] or 0
 
 
-def _versions_and_last_position(stream_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, int], int]:
-    """Current version of each stream and the log's last position, in one query (under the lock)."""
+def _lock_and_read_versions(stream_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, int], int]:
+    """Take the append lock, then read each stream's version and the log's last position.
+
+    One round trip: on PostgreSQL the lock timeout (SET LOCAL: only this transaction waits at
+    most this long), the advisory lock and the read go as three statements in order, and the
+    read runs once the lock is held. SQLite: settings use transaction_mode=IMMEDIATE, so the
+    write lock is already held.
+    """
     table = connection.ops.quote_name(Event._meta.db_table)
     subqueries = ", ".join(
         f"(SELECT MAX(version) FROM {table} WHERE stream_id = %s)" for _ in stream_ids
     )
+    sql = f"SELECT (SELECT MAX(position) FROM {table}), {subqueries}"
+    params: list[Any] = [Event._meta.get_field("stream_id").get_db_prep_value(s, connection) for s in stream_ids]
+    if connection.vendor == "postgresql":
+        sql = "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s); " + sql
+        params = [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY, *params]
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT (SELECT MAX(position) FROM {table}), {subqueries}",
-            [Event._meta.get_field("stream_id").get_db_prep_value(s, connection) for s in stream_ids],
-        )
-        row = cur.fetchone()
+        cur.execute(sql, params)
+        row = cur.fetchone()  # the last statement's result
     return {s: v or 0 for s, v in zip(stream_ids, row[1:], strict=True)}, row[0] or 0
 
 
@@ -170,8 +166,7 @@ def append_many(
     with transaction.atomic(savepoint=False):
         if idempotency_key and Event.objects.filter(event_id=event_ids[0]).exists():
             return read_events(Event.objects.filter(event_id__in=event_ids))
-        _acquire_append_lock()
-        versions, last_position = _versions_and_last_position([w.stream_id for w in writes])
+        versions, last_position = _lock_and_read_versions([w.stream_id for w in writes])
         for w in writes:
             current = versions.get(w.stream_id, 0)
             if current != w.expected_version:
