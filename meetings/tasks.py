@@ -31,8 +31,10 @@ def poll_due_feeds_task() -> int:
     from meetings.ingest.services import feeds_due
 
     due = feeds_due()
+    from tracker.reliability.dispatch import enqueue
+
     for feed_id in due:
-        poll_feed_task.delay(str(feed_id))
+        enqueue(poll_feed_task, str(feed_id))
     return len(due)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tracker.admin_base import CommandAdmin, admin_context
 from tracker.eventstore.api import CommandError, Context
+from tracker.reliability.dispatch import enqueue
 
 from . import commands
 from .models import Feed, FeedPollState, IngestionFailure
@@ -71,7 +72,7 @@ class FeedAdmin(CommandAdmin):
         from meetings.tasks import poll_feed_task
 
         for feed in queryset:
-            poll_feed_task.delay(str(feed.pk))
+            enqueue(poll_feed_task, str(feed.pk))
         self.message_user(request, f"Queued {queryset.count()} feed poll(s).", messages.SUCCESS)
 
 
@@ -104,11 +105,11 @@ class IngestionFailureAdmin(admin.ModelAdmin):
         count = 0
         for failure in queryset.filter(resolved_at__isnull=True):
             if failure.stage == "feed" and failure.feed_id:
-                poll_feed_task.delay(str(failure.feed_id))
+                enqueue(poll_feed_task, str(failure.feed_id))
             elif failure.stage == "suggest" and failure.article_id:
-                suggest_from_article_task.delay(str(failure.article_id))
+                enqueue(suggest_from_article_task, str(failure.article_id))
             elif failure.url:
-                ingest_url_task.delay(failure.url)
+                enqueue(ingest_url_task, failure.url)
             else:
                 continue
             count += 1
@@ -126,8 +127,9 @@ class IngestionFailureAdmin(admin.ModelAdmin):
                 if data["url"]:
                     from meetings.tasks import ingest_url_task
 
-                    ingest_url_task.delay(data["url"])
-                    self.message_user(request, f"Queued {data['url']} for fetching.", messages.SUCCESS)
+                    sent = enqueue(ingest_url_task, data["url"])
+                    note = "" if sent else " (the task broker is unreachable: it is sent when it is back)"
+                    self.message_user(request, f"Queued {data['url']} for fetching{note}.", messages.SUCCESS)
                     return HttpResponseRedirect(request.path)
                 meta = {"title": data["title"], "published": data["published"] or None}
                 if data["text"]:
