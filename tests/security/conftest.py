@@ -1,2 +1,1 @@
-"""The headless-Chromium fixtures of tests/browser, for the stored-XSS test."""
-from tests.browser.conftest import browser, page  # noqa: F401 - pytest fixtures
+"""The stored-XSS test uses the session-wide Chromium fixtures of tests/conftest.py."""
