@@ -10,18 +10,19 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from .events import upcast
-from .models import Checkpoint, Event, EventLink
+from .models import Checkpoint, Event
 from .progress import progress
 from .projection import flush_replay, owned_models, replaying
 from .readmodel import projecting
 from .store import (
+    EVENT_COLUMNS,
     INLINE_CHECKPOINT,
     StateCache,
     StoredEvent,
     checkpoint_after,
     project,
     save_states,
+    stored_from_values,
 )
 
 BATCH = 2000
@@ -46,42 +47,16 @@ def _empty_read_models() -> None:
             cur.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 
-_COLUMNS = (
-    "id", "position", "stream_type", "stream_id", "version", "type", "schema_version", "data",
-    "metadata", "event_id", "recorded_at", "occurred_at",
-)
-
-
 def _iter_events(after: int = 0) -> Iterator[StoredEvent]:
-    """All events in position order, read in keyset-paginated batches to keep memory flat.
-
-    Plain value rows, not model instances: the same StoredEvents as `StoredEvent.from_row`.
-    """
+    """All events in position order, read in keyset-paginated batches to keep memory flat."""
     last = after
     while True:
-        rows = list(Event.objects.filter(position__gt=last).order_by("position").values_list(*_COLUMNS)[:BATCH])
+        rows = list(
+            Event.objects.filter(position__gt=last).order_by("position").values_list(*EVENT_COLUMNS)[:BATCH]
+        )
         if not rows:
             return
-        links: dict[int, list] = {}
-        link_rows = EventLink.objects.filter(event_id__in=[r[0] for r in rows]).order_by("id")
-        for event_id, related_id in link_rows.values_list("event_id", "related_id"):
-            links.setdefault(event_id, []).append(related_id)
-        for pk, position, stream_type, stream_id, version, type_, schema, data, meta, eid, rec, occ in rows:
-            schema_version, data = upcast(type_, schema, data)
-            yield StoredEvent(
-                position=position,
-                stream_type=stream_type,
-                stream_id=stream_id,
-                version=version,
-                type=type_,
-                schema_version=schema_version,
-                data=data,
-                metadata=meta,
-                event_id=eid,
-                recorded_at=rec,
-                occurred_at=occ,
-                related_ids=tuple(links.get(pk, ())),
-            )
+        yield from stored_from_values(rows)
         last = rows[-1][1]
 
 

@@ -352,13 +352,38 @@ def save_states(states: StateCache) -> None:
         )
 
 
+EVENT_COLUMNS = (
+    "id", "position", "stream_type", "stream_id", "version", "type", "schema_version", "data",
+    "metadata", "event_id", "recorded_at", "occurred_at",
+)
+
+
+def stored_from_values(rows: list[tuple]) -> list[StoredEvent]:
+    """StoredEvents (with links, upcast) from `EVENT_COLUMNS` value rows in position order.
+
+    Plain value rows rather than model instances: building an Event per row dominated the
+    cost of reading long streams ("as of", history, replay).
+    """
+    links: dict[int, list[uuid.UUID]] = {}
+    if rows:
+        link_rows = EventLink.objects.filter(event_id__in=[r[0] for r in rows]).order_by("id")
+        for event_id, related_id in link_rows.values_list("event_id", "related_id"):
+            links.setdefault(event_id, []).append(related_id)
+    out = []
+    for pk, position, stream_type, stream_id, version, type_, schema, data, meta, eid, rec, occ in rows:
+        schema_version, data = upcast(type_, schema, data)
+        out.append(StoredEvent(
+            position=position, stream_type=stream_type, stream_id=stream_id, version=version, type=type_,
+            schema_version=schema_version, data=data, metadata=meta, event_id=eid, recorded_at=rec,
+            occurred_at=occ, related_ids=tuple(links.get(pk, ())),
+        ))
+    return out
+
+
 def read_events(queryset: Any) -> list[StoredEvent]:
     """Materialise Event rows (with their links) as upcast StoredEvents in position order."""
-    rows = sorted(queryset, key=lambda r: r.position)
-    links: dict[int, list[uuid.UUID]] = {}
-    for link in EventLink.objects.filter(event_id__in=[r.id for r in rows]).order_by("id"):
-        links.setdefault(link.event_id, []).append(link.related_id)
-    return [StoredEvent.from_row(r, links.get(r.id, ())) for r in rows]
+    rows = sorted(queryset.values_list(*EVENT_COLUMNS), key=lambda r: r[1])
+    return stored_from_values(rows)
 
 
 def load_stream(
