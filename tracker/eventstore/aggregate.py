@@ -41,14 +41,17 @@ class Aggregate:
         return fn(new, stored.data, stored)
 
     @classmethod
-    def fold(cls, events: list, state: dict | None = None, *, copy_state: bool = True) -> dict:
+    def fold(
+        cls, events: list, state: dict | None = None, *, copy_state: bool = True, copy_payloads: bool = True
+    ) -> dict:
         """The state after `events`, starting from `state` (or `initial()`); inputs are not changed.
 
         The state is copied once, not once per event as `evolve` does (per-event copies made
         a 1,000-event as-of load spend most of its time in deepcopy). Each event's payload is
         still copied, so an evolver that keeps part of it in the state never aliases the event.
         `copy_state=False` lets the fold change `state` in place, for a caller that owns it and
-        drops it for the result (a replay's state cache).
+        drops it for the result (a replay's state cache). `copy_payloads=False` is for events
+        read just for this fold and dropped afterwards ("as of" loads), where aliasing is harmless.
         """
         if state is None:
             current = copy.deepcopy(cls.initial())
@@ -56,12 +59,13 @@ class Aggregate:
             current = copy.deepcopy(state) if copy_state else state
         for stored in events:
             if stored.type == "StateReverted":
-                current.update(copy.deepcopy(stored.data["fields"]))
+                fields = stored.data["fields"]
+                current.update(copy.deepcopy(fields) if copy_payloads else fields)
                 continue
             fn = cls.evolvers.get(stored.type)
             if fn is None:
                 raise LookupError(f"{cls.__name__} has no evolver for {stored.type}")
-            current = fn(current, copy.deepcopy(stored.data), stored)
+            current = fn(current, copy.deepcopy(stored.data) if copy_payloads else stored.data, stored)
         return current
 
 

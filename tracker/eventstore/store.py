@@ -358,6 +358,19 @@ EVENT_COLUMNS = (
 )
 
 
+def _links_of(event_pks: list[int]) -> list[tuple[int, uuid.UUID]]:
+    """(event pk, related id) of the given events, in link order."""
+    if connection.vendor == "postgresql":
+        # One array parameter instead of an IN list Django would build parameter by parameter.
+        table = connection.ops.quote_name(EventLink._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT event_id, related_id FROM {table} WHERE event_id = ANY(%s) ORDER BY id", [event_pks]
+            )
+            return [(e, r if isinstance(r, uuid.UUID) else uuid.UUID(str(r))) for e, r in cur.fetchall()]
+    return list(EventLink.objects.filter(event_id__in=event_pks).order_by("id").values_list("event_id", "related_id"))
+
+
 def stored_from_values(rows: list[tuple]) -> list[StoredEvent]:
     """StoredEvents (with links, upcast) from `EVENT_COLUMNS` value rows in position order.
 
@@ -366,8 +379,7 @@ def stored_from_values(rows: list[tuple]) -> list[StoredEvent]:
     """
     links: dict[int, list[uuid.UUID]] = {}
     if rows:
-        link_rows = EventLink.objects.filter(event_id__in=[r[0] for r in rows]).order_by("id")
-        for event_id, related_id in link_rows.values_list("event_id", "related_id"):
+        for event_id, related_id in _links_of([r[0] for r in rows]):
             links.setdefault(event_id, []).append(related_id)
     out = []
     for pk, position, stream_type, stream_id, version, type_, schema, data, meta, eid, rec, occ in rows:
@@ -424,7 +436,8 @@ def load(
     )
     if not events or (stream_type and events[0].stream_type != stream_type):
         raise StreamNotFound(stream_id, stream_type)
-    return aggregate_for(events[0].stream_type).fold(events), events[-1].version
+    # the events were read for this fold alone, so their payloads need no defensive copies
+    return aggregate_for(events[0].stream_type).fold(events, copy_payloads=False), events[-1].version
 
 
 def events_after(position: int, *, limit: int = 100, types: Sequence[str] = ()) -> list[StoredEvent]:
