@@ -13,13 +13,18 @@ Route = Callable[[BaseHTTPRequestHandler], None]
 class HostileServer:
     """Serve `routes` ({path: route}) on 127.0.0.1 and an ephemeral port, in a daemon thread."""
 
-    def __init__(self, routes: dict[str, Route]) -> None:
-        self.routes = routes
+    def __init__(self, routes: dict[str, Route] | None = None) -> None:
+        self.routes = routes if routes is not None else {}
+        self.hits: dict[str, int] = {}  # requests per path
+        self.request_headers: dict[str, dict[str, str]] = {}  # last request's headers per path
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                route = server.routes.get(self.path.split("?", 1)[0])
+                path = self.path.split("?", 1)[0]
+                server.hits[path] = server.hits.get(path, 0) + 1
+                server.request_headers[path] = dict(self.headers.items())
+                route = server.routes.get(path)
                 if route is None:
                     self.send_error(404)
                     return
@@ -50,9 +55,14 @@ class HostileServer:
         self.close()
 
 
-def body(data: bytes, *, content_type: str = "text/html; charset=utf-8", headers: dict | None = None) -> Route:
+def body(
+    data: bytes | str, *, status: int = 200, content_type: str = "text/html; charset=utf-8",
+    headers: dict | None = None,
+) -> Route:
+    data = data.encode() if isinstance(data, str) else data
+
     def route(h: BaseHTTPRequestHandler) -> None:
-        h.send_response(200)
+        h.send_response(status)
         h.send_header("Content-Type", content_type)
         h.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
