@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -18,9 +18,10 @@ from tracker.admin_base import (
     action_reason_page,
     admin_context,
     confirmed,
-    merge_into,
+    merge_action,
     reason_from,
     run_each,
+    unmerge_action,
 )
 from tracker.eventstore.api import Context, content_get
 
@@ -185,30 +186,14 @@ class MeetingAdmin(CommandAdmin):
 
     @admin.action(description="Merge the selected meetings into one", permissions=["change"])
     def merge(self, request: HttpRequest, queryset: QuerySet):
-        selected = list(queryset)
-        if len(selected) < 2:
-            self.message_user(request, "Select at least two meetings to merge.", messages.WARNING)
-            return None
-        if not confirmed(request) or not reason_from(request):
-            return action_reason_page(
-                self, request, queryset, action="merge", title="Merge meetings",
-                extra_fields=[{
-                    "name": "into", "label": "Keep this one (the others are merged into it)",
-                    "choices": [(str(m.pk), f"{m} — {m.date}") for m in selected],
-                }],
-            )
-        return merge_into(self, request, selected, request.POST.get("into", ""), _merge_meeting)
+        return merge_action(
+            self, request, queryset, noun="meetings", keep_label="Keep this one (the others are merged into it)",
+            choice_label=lambda m: f"{m} — {m.date}", merge=_merge_meeting,
+        )
 
     @admin.action(description="Un-merge (give a merged meeting its own record back)", permissions=["change"])
     def unmerge(self, request: HttpRequest, queryset: QuerySet):
-        if not confirmed(request) or not reason_from(request):
-            return action_reason_page(self, request, queryset, action="unmerge", title="Un-merge meetings")
-        context = admin_context(request, reason=reason_from(request))
-        run_each(self, request, queryset.select_related("merged_into"), lambda m: commands.meeting_unmerge(
-            loser_id=m.pk, context=context, loser_expected_version=m.version,
-            winner_expected_version=m.merged_into.version if m.merged_into else 0,
-        ), verb="un-merged")
-        return None
+        return unmerge_action(self, request, queryset, noun="meetings", unmerge=commands.meeting_unmerge)
 
 
 def _merge_meeting(loser: Meeting, winner: Meeting, context: Context) -> None:

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -13,13 +13,9 @@ from tracker.admin_base import (
     CommandAdmin,
     CommandForm,
     ReadOnlyInline,
-    action_reason_page,
-    admin_context,
-    confirmed,
-    merge_into,
+    merge_action,
     next_version,
-    reason_from,
-    run_each,
+    unmerge_action,
 )
 from tracker.eventstore.api import Context
 
@@ -105,30 +101,15 @@ class PersonAdmin(CommandAdmin):
 
     @admin.action(description="Merge the selected persons into one", permissions=["change"])
     def merge(self, request: HttpRequest, queryset: QuerySet):
-        selected = list(queryset)
-        if len(selected) < 2:
-            self.message_user(request, "Select at least two persons to merge.", messages.WARNING)
-            return None
-        if not confirmed(request) or not reason_from(request):
-            return action_reason_page(
-                self, request, queryset, action="merge", title="Merge persons",
-                extra_fields=[{
-                    "name": "into", "label": "Keep this one (the others' names become its aliases)",
-                    "choices": [(str(p.pk), f"{p} ({p.country or '—'})") for p in selected],
-                }],
-            )
-        return merge_into(self, request, selected, request.POST.get("into", ""), _merge_person)
+        return merge_action(
+            self, request, queryset, noun="persons",
+            keep_label="Keep this one (the others' names become its aliases)",
+            choice_label=lambda p: f"{p} ({p.country or '—'})", merge=_merge_person,
+        )
 
     @admin.action(description="Un-merge (give a merged person their own record back)", permissions=["change"])
     def unmerge(self, request: HttpRequest, queryset: QuerySet):
-        if not confirmed(request) or not reason_from(request):
-            return action_reason_page(self, request, queryset, action="unmerge", title="Un-merge persons")
-        context = admin_context(request, reason=reason_from(request))
-        run_each(self, request, queryset.select_related("merged_into"), lambda p: commands.person_unmerge(
-            loser_id=p.pk, loser_expected_version=p.version,
-            winner_expected_version=p.merged_into.version if p.merged_into else 0, context=context,
-        ), verb="un-merged")
-        return None
+        return unmerge_action(self, request, queryset, noun="persons", unmerge=commands.person_unmerge)
 
 
 def _merge_person(loser: Person, winner: Person, context: Context) -> Any:

@@ -503,6 +503,41 @@ def merge_into(
     return None
 
 
+def merge_action(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: Any, *, noun: str, keep_label: str,
+    choice_label: Any, merge: Any,
+) -> HttpResponse | None:
+    """The merge action of a record admin: pick the survivor and a reason, then `merge_into`."""
+    selected = list(queryset)
+    if len(selected) < 2:
+        model_admin.message_user(request, f"Select at least two {noun} to merge.", messages.WARNING)
+        return None
+    if not confirmed(request) or not reason_from(request):
+        return action_reason_page(
+            model_admin, request, queryset, action="merge", title=f"Merge {noun}",
+            extra_fields=[{
+                "name": "into", "label": keep_label,
+                "choices": [(str(o.pk), choice_label(o)) for o in selected],
+            }],
+        )
+    return merge_into(model_admin, request, selected, request.POST.get("into", ""), merge)
+
+
+def unmerge_action(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: Any, *, noun: str, unmerge: Any
+) -> HttpResponse | None:
+    """The un-merge action: after a reason, `unmerge(loser_id=..., loser_expected_version=...,
+    winner_expected_version=..., context=...)` for each selected record."""
+    if not confirmed(request) or not reason_from(request):
+        return action_reason_page(model_admin, request, queryset, action="unmerge", title=f"Un-merge {noun}")
+    context = admin_context(request, reason=reason_from(request))
+    run_each(model_admin, request, queryset.select_related("merged_into"), lambda o: unmerge(
+        loser_id=o.pk, loser_expected_version=o.version,
+        winner_expected_version=o.merged_into.version if o.merged_into else 0, context=context,
+    ), verb="un-merged")
+    return None
+
+
 def next_version(version: int, stored: Any) -> int:
     """The stream version after a command that returned its stored events (or none)."""
     if isinstance(stored, list) and stored:
