@@ -236,6 +236,7 @@ def article_ingest_url(
     url: str, *, context: Context, published: str | dt.datetime | None = None, feed_id=None
 ) -> IngestResult:
     """Fetch a page, extract its text and metadata, and store it as an article."""
+    requested = url  # failures are recorded under the URL asked for, whatever it redirects to
     existing = article_find_existing(canonical_url=url.split("#", 1)[0].strip())
     if existing:
         return IngestResult(article=existing, created=False)
@@ -266,7 +267,7 @@ def article_ingest_url(
         if page.canonical_url.startswith(("http://", "https://")):
             url = page.canonical_url
     outcome = article_ingest_text(text=text, context=context, url=url, published=published, **meta)
-    failures_resolve(url=result.url)
+    failures_resolve(url=requested)
     return outcome
 
 

@@ -156,3 +156,15 @@ def test_broken_feed_xml_is_a_visible_failure(server):
     failure = IngestionFailure.objects.get()
     assert failure.stage == "feed" and failure.feed_id == feed.id
     assert FeedPollState.objects.get().last_status.startswith("failed")
+
+
+def test_a_successful_retry_resolves_the_failure_even_through_a_redirect(server):
+    from tests.meetings.ingest.server import redirect
+
+    server.routes["/moved"] = respond("busy", status=503)
+    with pytest.raises(IngestError):
+        article_ingest_url(server.url("/moved"), context=CTX)
+    server.routes["/moved"] = redirect("/final")
+    server.routes["/final"] = respond(f"<html><body><article><p>{STORY}</p></article></body></html>")
+    article_ingest_url(server.url("/moved"), context=CTX)
+    assert IngestionFailure.objects.get().resolved_at is not None
