@@ -233,7 +233,8 @@ def article_ingest_file(path: Path, *, context: Context, **meta) -> IngestResult
 
 
 def article_ingest_url(
-    url: str, *, context: Context, published: str | dt.datetime | None = None, feed_id=None
+    url: str, *, context: Context, published: str | dt.datetime | None = None, feed_id=None,
+    suggest: bool = True,
 ) -> IngestResult:
     """Fetch a page, extract its text and metadata, and store it as an article."""
     requested = url  # failures are recorded under the URL asked for, whatever it redirects to
@@ -266,7 +267,9 @@ def article_ingest_url(
         published = published or page.published
         if page.canonical_url.startswith(("http://", "https://")):
             url = page.canonical_url
-    outcome = article_ingest_text(text=text, context=context, url=url, published=published, **meta)
+    outcome = article_ingest_text(
+        text=text, context=context, url=url, published=published, suggest=suggest, **meta
+    )
     failures_resolve(url=requested)
     return outcome
 

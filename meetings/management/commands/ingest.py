@@ -45,7 +45,10 @@ class Command(BaseCommand):
                 if isinstance(item, Path):
                     result = self._ingest_file(item, options, context)
                 elif options["sync"]:
-                    result = article_ingest_url(item, context=context, published=options["published"])
+                    result = article_ingest_url(
+                        item, context=context, published=options["published"], suggest=False
+                    )
+                    self._suggest_now(result)
                 else:
                     from meetings.tasks import ingest_url_task
 
@@ -75,10 +78,13 @@ class Command(BaseCommand):
         meta = {"publisher": options["publisher"], "published": options["published"]}
         if not options["sync"]:
             return article_ingest_file(path, context=context, **meta)
-        # --sync: suggest in this process rather than queueing a task for a worker
+        result = article_ingest_file(path, context=context, suggest=False, **meta)
+        self._suggest_now(result)
+        return result
+
+    def _suggest_now(self, result):  # type: ignore[no-untyped-def]
+        """--sync: suggest in this process rather than queueing a task for a worker."""
         from meetings.ingest.suggestions import article_suggest
 
-        result = article_ingest_file(path, context=context, suggest=False, **meta)
         if result.created:
             article_suggest(article_id=result.article.id)
-        return result
