@@ -314,12 +314,11 @@ def _propose_people(article: SourceArticle, extraction: ArticleExtraction, robot
     return count
 
 
-def article_extract(article: SourceArticle) -> ArticleExtraction | None:
+def article_extract(article: SourceArticle, known: KnownPeople) -> ArticleExtraction | None:
     """Run the pipeline over a stored article (None if its text was taken down)."""
     text = content_get(article.content_hash) if article.content_hash else None
     if not text:
         return None
-    known = known_people()
     return extract(text, published=article.published_date or None, known_people=known.gazetteer,
                    title_resolver=known.resolver)
 
@@ -337,14 +336,14 @@ class MentionOutcome:
 def article_suggest(*, article_id: uuid.UUID) -> list[MentionOutcome]:
     """Raise proposals for everything the article reports (idempotent per article)."""
     article = SourceArticle.objects.get(pk=article_id)
-    extraction = article_extract(article)
+    known = known_people()
+    extraction = article_extract(article, known)
     if extraction is None:
         log.info("article %s has no text (taken down?); nothing to suggest", article_id)
         return []
     robot, ctx = _robot()
     ctx = dataclasses.replace(ctx, source={"article_id": str(article.id), "url": article.url})
     _propose_people(article, extraction, robot, ctx)
-    known = known_people()
     outcomes = []
     mentions = extraction.meetings
     if len(mentions) > MAX_MEETINGS_PER_ARTICLE:
