@@ -492,7 +492,8 @@ def bench_export(scale: float) -> list[Result]:
     ]
 
 
-CORPUS = Path(os.environ.get("BENCH_CORPUS", "/work/shared/corpus"))
+# The development corpus sits beside the repository (as the evaluate tests expect it).
+CORPUS = Path(os.environ.get("BENCH_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 
 
 def _articles(count: int) -> list[tuple[str, str | None]]:

@@ -130,18 +130,21 @@ def _find_original(article_id: uuid.UUID, text: str) -> uuid.UUID | None:
     """Fingerprint a new article; return the earliest stored article it is a near-copy of."""
     sig = neardup.signature(text)
     digests = neardup.bands(sig)
-    candidates = set(
-        FingerprintBand.objects.filter(
-            band__in=range(neardup.BANDS), digest__in=digests
-        ).values_list("article_id", flat=True)
-    )
-    candidates.discard(article_id)
+    sharing_a_band = FingerprintBand.objects.filter(band__in=range(neardup.BANDS), digest__in=digests)
     best, best_score = None, neardup.THRESHOLD
-    for fp in ArticleFingerprint.objects.filter(article_id__in=candidates):
-        score = neardup.similarity(sig, fp.signature)
+    for candidate, signature in (
+        ArticleFingerprint.objects.filter(article_id__in=sharing_a_band.values("article_id"))
+        .exclude(article_id=article_id)
+        .values_list("article_id", "signature")
+    ):
+        score = neardup.similarity(sig, signature)
         if score >= best_score:
-            best, best_score = fp.article_id, score
-    ArticleFingerprint.objects.update_or_create(article_id=article_id, defaults={"signature": sig})
+            best, best_score = candidate, score
+    # One upsert each (update_or_create would add a SELECT and two savepoints).
+    ArticleFingerprint.objects.bulk_create(
+        [ArticleFingerprint(article_id=article_id, signature=sig)],
+        update_conflicts=True, unique_fields=["article_id"], update_fields=["signature"],
+    )
     FingerprintBand.objects.bulk_create(
         [FingerprintBand(band=i, digest=d, article_id=article_id) for i, d in enumerate(digests)],
         ignore_conflicts=True,

@@ -13,11 +13,12 @@ rejected proposal is never raised again.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import uuid
 from collections import defaultdict
 
-from django.db.models import Count, Max
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from meetings.models import Meeting, Participation, SourceArticle
 from meetings.suggest.names import Gazetteer, tenure_title_resolver
@@ -26,9 +27,9 @@ from meetings.suggest.scoring import same_meeting
 from people.models import Alias, Person, Post, Tenure
 from people.names import normalize_name
 from tracker.common import partialdate
-from tracker.eventstore.api import Context, content_get
-from tracker.eventstore.models import Event, StreamState
-from tracker.moderation.commands import proposal_attach_evidence, proposal_submit
+from tracker.eventstore.api import Context, aggregate_for, content_get
+from tracker.eventstore.models import Event
+from tracker.moderation.commands import proposal_attach_evidence, proposal_id_for, proposal_submit
 from tracker.moderation.models import Proposal
 from tracker.moderation.roles import robot_user
 from tracker.moderation.selectors import pair_is_distinct
@@ -47,7 +48,7 @@ PEOPLE_STREAMS = ("person", "post", "organization")
 
 @dataclasses.dataclass
 class KnownPeople:
-    version: tuple
+    version: tuple  # the log's newest (position, event id) when it was built
     gazetteer: Gazetteer
     resolver: object
     ids_by_key: dict[str, uuid.UUID | None]  # normalised canonical name -> person id (None if ambiguous)
@@ -56,23 +57,42 @@ class KnownPeople:
 _cache: KnownPeople | None = None
 
 
-def _people_version() -> tuple:
-    """The last event that changed a person, post or organization (the cache key).
+def _log_mark() -> tuple:
+    """The newest event of the log as (position, event id); (None, None) for an empty log."""
+    return Event.objects.order_by("-position").values_list("position", "event_id").first() or (None, None)
 
-    Its event id, not only its position, so a rolled-back test database that reuses
-    positions never serves another database's people.
+
+def _people_changed_since(mark: tuple) -> bool:
+    """Did a person, post or organization change after `mark` (or is `mark` no longer in the log)?
+
+    One indexed query per article: the people event types after the mark (the log's
+    (type, position) index), and the mark itself, by event id as well, so a database that was
+    rolled back or flushed and reuses positions never serves another database's people.
     """
-    position = StreamState.objects.filter(stream_type__in=PEOPLE_STREAMS).aggregate(p=Max("last_position"))["p"]
-    event_id = Event.objects.filter(position=position).values_list("event_id", flat=True).first()
-    return (position, event_id)
+    position, event_id = mark
+    people = Q(type__in=_people_event_types(), stream_type__in=PEOPLE_STREAMS)
+    if position is None:
+        return Event.objects.filter(people).exists()
+    found = Event.objects.filter(Q(position=position, event_id=event_id) | (people & Q(position__gt=position)))
+    return list(found.order_by("position").values_list("position", flat=True)[:2]) != [position]
+
+
+@functools.cache
+def _people_event_types() -> tuple[str, ...]:
+    types = {t for stream_type in PEOPLE_STREAMS for t in aggregate_for(stream_type).evolvers}
+    return tuple(sorted(types | {"StateReverted"}))  # a generic revert can change names and aliases
 
 
 def known_people() -> KnownPeople:
-    """Persons on record in the people.json layout, as a gazetteer (rebuilt when people change)."""
+    """Persons on record in the people.json layout, as a gazetteer.
+
+    Built once per worker process and kept between articles; rebuilt when a person, post or
+    organization event was appended after it was built.
+    """
     global _cache
-    version = _people_version()
-    if _cache is not None and _cache.version == version:
+    if _cache is not None and not _people_changed_since(_cache.version):
         return _cache
+    version = _log_mark()  # read first: whatever is appended during the build invalidates it
     persons = Person.objects.filter(merged_into__isnull=True).prefetch_related("aliases")
     tenures: dict[uuid.UUID, list[dict]] = defaultdict(list)
     for t in Tenure.objects.select_related("post__organization"):
@@ -116,9 +136,12 @@ def _record_matches(mention: dict, participants: list[dict], proposed_id: uuid.U
         candidate_ids = set(live.filter(person_id__in=ids).values_list("meeting_id", flat=True))
     # Participants recorded by name only (before they were on record) match by their name.
     spellings = {p["name"] for p in participants}
-    spellings |= set(Alias.objects.filter(person_id__in=ids).values_list("name", flat=True))
+    if ids:
+        spellings |= set(Alias.objects.filter(person_id__in=ids).values_list("name", flat=True))
     candidate_ids |= set(
-        live.filter(person__isnull=True, name__in=spellings).values_list("meeting_id", flat=True)
+        # name_key (indexed) is normalize_name(name): it narrows the rows, `name` decides
+        live.filter(person__isnull=True, name_key__in={normalize_name(s) for s in spellings}, name__in=spellings)
+        .values_list("meeting_id", flat=True)
     )
     best: tuple[Meeting, float] | None = None
     meetings = Meeting.objects.filter(pk__in=candidate_ids).prefetch_related("participants__person", "citations__article")
@@ -158,19 +181,34 @@ def _plausible_follow_up(meeting: Meeting, mention: dict) -> bool:
     ).days <= PLANNED_HORIZON_DAYS
 
 
-def _pending_match(mention: dict, keys: list[str], article_id: uuid.UUID) -> Proposal | None:
+@dataclasses.dataclass(frozen=True)
+class PendingMatch:
+    """A pending new-meeting proposal a mention reports: its id, version and proposed meeting."""
+
+    proposal_id: uuid.UUID
+    version: int
+    meeting_id: uuid.UUID | None
+
+
+def _pending_match(mention: dict, keys: list[str], article_id: uuid.UUID) -> PendingMatch | None:
     """A pending new-meeting proposal (from another article) for the same meeting, if any."""
+    reported = SourceArticle.objects.filter(pk=OuterRef("article_id")).order_by().values("published_date")[:1]
+    pending = (
+        Proposal.objects.filter(kind=Proposal.Kind.NEW_MEETING, status=Proposal.Status.PENDING)
+        .exclude(article_id=article_id)
+        .annotate(reported=Subquery(reported))  # one query, not one per proposal
+        .values_list("id", "version", "commands", "reported")
+    )
     best, best_score = None, LINK_THRESHOLD
-    for proposal in Proposal.objects.filter(kind=Proposal.Kind.NEW_MEETING, status=Proposal.Status.PENDING).exclude(
-        article_id=article_id
-    ):
-        args = proposal.commands[0]["args"] if proposal.commands else {}
-        reported = SourceArticle.objects.filter(pk=proposal.article_id).values_list("published_date", flat=True).first()
+    for proposal_id, version, commands, reported in pending:
+        args = commands[0]["args"] if commands else {}
         theirs = {"participants": _participant_keys(args.get("participants", [])), "date": args.get("date"),
                   "status": args.get("status"), "mode": args.get("mode"), "reported": reported or None}
         score = same_meeting({**mention, "participants": keys}, theirs)
         if score >= best_score:
-            best, best_score = proposal, score
+            meeting_id = args.get("meeting_id")
+            best = PendingMatch(proposal_id, version, uuid.UUID(meeting_id) if meeting_id else None)
+            best_score = score
     return best
 
 
@@ -217,7 +255,7 @@ def _meeting_args(m: dict, participants: list[dict], meeting_id: uuid.UUID) -> d
 
 
 def _propose_meeting(article: SourceArticle, m: dict, known: KnownPeople, robot, ctx) -> tuple[str, uuid.UUID | None]:
-    """Raise the right proposal for one meeting mention; return (what happened, meeting or proposal id)."""
+    """Raise the right proposal for one meeting mention; return (what happened, the meeting it is about)."""
     participants = []
     for name in m["participants"]:
         person_id = known.ids_by_key.get(normalize_name(name))
@@ -248,9 +286,10 @@ def _propose_meeting(article: SourceArticle, m: dict, known: KnownPeople, robot,
     pending = _pending_match(m, keys, article.id)
     if pending:
         proposal_attach_evidence(
-            proposal_id=pending.id, user=robot, context=ctx, expected_version=pending.version, evidence=evidence
+            proposal_id=pending.proposal_id, user=robot, context=ctx, expected_version=pending.version,
+            evidence=evidence,
         )
-        return "attach", pending.id
+        return "attach", pending.meeting_id
     commands = [
         {"command": "meeting_record", "args": _meeting_args(m, participants, proposed_id)},
         {"command": "meeting_cite_article", "args": {
@@ -274,13 +313,24 @@ def _post_for_title(title: str) -> Post | None:
     return posts[0] if len(posts) == 1 else None
 
 
+def _raised(dedupe_keys: list[str]) -> set[str]:
+    """The dedupe keys that already have a proposal (in any state, rejected included)."""
+    ids = {proposal_id_for(key): key for key in dedupe_keys}
+    return {ids[pk] for pk in Proposal.objects.filter(pk__in=ids).values_list("pk", flat=True)} if ids else set()
+
+
 def _propose_people(article: SourceArticle, extraction: ArticleExtraction, robot, ctx) -> int:
     """New-person proposals (a titled name not on record) and alias suggestions."""
     count = 0
-    for person in extraction.persons:
-        if person.known or not person.title:
-            continue
+    candidates = [p for p in extraction.persons if not p.known and p.title]
+    # Most names recur from article to article: look up which were raised before in one query
+    # (what proposal_submit would find one by one) and skip building their proposals.
+    raised = _raised([f"person:{normalize_name(p.name)}" for p in candidates])
+    for person in candidates:
         key = normalize_name(person.name)
+        if f"person:{key}" in raised:
+            count += 1
+            continue
         evidence = _evidence(article.id, person.mentions[:2])
         person_id = str(uuid.uuid5(SUGGESTION_NS, f"person:{key}"))
         commands = [{"command": "person_register", "args": {
@@ -359,8 +409,5 @@ def article_suggest(*, article_id: uuid.UUID) -> list[MentionOutcome]:
     for mention in mentions:
         record = meeting_record(mention)
         action, target = _propose_meeting(article, record, known, robot, ctx)
-        if action == "attach":
-            proposal = Proposal.objects.get(pk=target)
-            target = uuid.UUID(proposal.commands[0]["args"]["meeting_id"])
         outcomes.append(MentionOutcome(record, action, target))
     return outcomes

@@ -206,6 +206,19 @@ def test_unknown_command_or_kind_is_refused(contributor):
     assert not Proposal.objects.exists()
 
 
+def test_evidence_attached_one_by_one_is_projected_as_a_rebuild_gives_it(robot):
+    # given a proposal that collects evidence from several articles, one append each
+    sub = _robot_submit(robot, [change(uuid.uuid4(), size="S")], key="many")
+    articles = [uuid.uuid4() for _ in range(4)]
+    for version, article in enumerate(articles, start=1):
+        proposal_attach_evidence(proposal_id=sub.proposal_id, user=robot, context=ctx(robot, via="suggestion"),
+                                 expected_version=version, evidence={"article_id": str(article), "sentences": []})
+    # then every item has its row, in order, and a rebuild writes the same rows
+    rows = ProposalEvidence.objects.filter(proposal_id=sub.proposal_id).order_by("index")
+    assert [(e.index, e.article_id) for e in rows] == list(enumerate([ARTICLE, *articles]))
+    assert rebuild.check()[0] == []
+
+
 def test_rebuild_equals_live_after_a_moderation_flow(robot, contributor, curator, curator2):
     # given a flow touching every proposal event type
     widget = new_widget(curator, name="n")

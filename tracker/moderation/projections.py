@@ -46,20 +46,28 @@ def _sync_proposal(stream_id: uuid.UUID, state: dict, events: list) -> None:
         updated_at=events[-1].recorded_at,
         version=events[-1].version,
     ).save()
-    if any(e.type in ("ChangeProposed", "ProposalAttached") for e in events):
+    types = {e.type for e in events}
+    if "ChangeProposed" in types:
         ProposalEvidence.objects.filter(proposal_id=stream_id).delete()
-        ProposalEvidence.objects.bulk_create(
-            [
-                ProposalEvidence(
-                    id=uuid.uuid5(EVIDENCE_NS, f"{stream_id}:{i}"),
-                    proposal_id=stream_id,
-                    index=i,
-                    article_id=_uuid(item.get("article_id")),
-                    sentences=item.get("sentences", []),
-                )
-                for i, item in enumerate(evidence)
-            ]
-        )
+        first = 0
+    elif "ProposalAttached" in types:
+        # Attachments only append to the list: insert the new items, not the whole list again
+        # (a proposal that collects evidence from many copies of a story stays linear).
+        first = len(evidence) - sum(e.type == "ProposalAttached" for e in events)
+    else:
+        return
+    ProposalEvidence.objects.bulk_create(
+        [
+            ProposalEvidence(
+                id=uuid.uuid5(EVIDENCE_NS, f"{stream_id}:{i}"),
+                proposal_id=stream_id,
+                index=i,
+                article_id=_uuid(item.get("article_id")),
+                sentences=item.get("sentences", []),
+            )
+            for i, item in enumerate(evidence[first:], start=first)
+        ]
+    )
 
 
 def _sync_pair(stream_id: uuid.UUID, state: dict, events: list) -> None:
