@@ -99,7 +99,8 @@ def suggest_from_article_task(article_id: str) -> int:
     from meetings.ingest.suggestions import article_suggest
     from meetings.models import SourceArticle
 
-    if not SourceArticle.objects.filter(pk=article_id).exists():
+    try:
+        return len(article_suggest(article_id=uuid.UUID(article_id)))  # reads the article first
+    except SourceArticle.DoesNotExist:
         log.info("article %s is gone; nothing to suggest", article_id)
         return 0
-    return len(article_suggest(article_id=uuid.UUID(article_id)))

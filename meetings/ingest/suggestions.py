@@ -17,7 +17,9 @@ import functools
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 
 from meetings.models import Meeting, Participation, SourceArticle
@@ -132,8 +134,10 @@ def _record_matches(mention: dict, participants: list[dict], proposed_id: uuid.U
             .annotate(n=Count("person_id", distinct=True)).filter(n__gte=2)
             .values_list("meeting_id", flat=True)
         )
-    else:
+    elif ids:
         candidate_ids = set(live.filter(person_id__in=ids).values_list("meeting_id", flat=True))
+    else:
+        candidate_ids = set()
     # Participants recorded by name only (before they were on record) match by their name.
     spellings = {p["name"] for p in participants}
     if ids:
@@ -143,6 +147,8 @@ def _record_matches(mention: dict, participants: list[dict], proposed_id: uuid.U
         live.filter(person__isnull=True, name_key__in={normalize_name(s) for s in spellings}, name__in=spellings)
         .values_list("meeting_id", flat=True)
     )
+    if not candidate_ids:
+        return None
     best: tuple[Meeting, float] | None = None
     meetings = Meeting.objects.filter(pk__in=candidate_ids).prefetch_related("participants__person", "citations__article")
     for meeting in meetings:
@@ -182,33 +188,44 @@ def _plausible_follow_up(meeting: Meeting, mention: dict) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
-class PendingMatch:
-    """A pending new-meeting proposal a mention reports: its id, version and proposed meeting."""
+class PendingProposal:
+    """A pending new-meeting proposal: its id, version, proposed meeting, and the meeting as
+    same_meeting() compares it."""
 
     proposal_id: uuid.UUID
     version: int
     meeting_id: uuid.UUID | None
+    meeting: dict
 
 
-def _pending_match(mention: dict, keys: list[str], article_id: uuid.UUID) -> PendingMatch | None:
-    """A pending new-meeting proposal (from another article) for the same meeting, if any."""
+def _pending_proposals(article_id: uuid.UUID) -> list[PendingProposal]:
+    """Pending new-meeting proposals raised from other articles (one query per article)."""
     reported = SourceArticle.objects.filter(pk=OuterRef("article_id")).order_by().values("published_date")[:1]
-    pending = (
+    rows = (
         Proposal.objects.filter(kind=Proposal.Kind.NEW_MEETING, status=Proposal.Status.PENDING)
         .exclude(article_id=article_id)
-        .annotate(reported=Subquery(reported))  # one query, not one per proposal
+        .annotate(reported=Subquery(reported))
         .values_list("id", "version", "commands", "reported")
     )
-    best, best_score = None, LINK_THRESHOLD
-    for proposal_id, version, commands, reported in pending:
+    pending = []
+    for proposal_id, version, commands, reported in rows:
         args = commands[0]["args"] if commands else {}
-        theirs = {"participants": _participant_keys(args.get("participants", [])), "date": args.get("date"),
-                  "status": args.get("status"), "mode": args.get("mode"), "reported": reported or None}
-        score = same_meeting({**mention, "participants": keys}, theirs)
+        meeting_id = args.get("meeting_id")
+        pending.append(PendingProposal(
+            proposal_id, version, uuid.UUID(meeting_id) if meeting_id else None,
+            {"participants": _participant_keys(args.get("participants", [])), "date": args.get("date"),
+             "status": args.get("status"), "mode": args.get("mode"), "reported": reported or None},
+        ))
+    return pending
+
+
+def _pending_match(mention: dict, keys: list[str], pending: list[PendingProposal]) -> PendingProposal | None:
+    """The pending proposal (from another article) for the same meeting, if any."""
+    best, best_score = None, LINK_THRESHOLD
+    for proposal in pending:
+        score = same_meeting({**mention, "participants": keys}, proposal.meeting)
         if score >= best_score:
-            meeting_id = args.get("meeting_id")
-            best = PendingMatch(proposal_id, version, uuid.UUID(meeting_id) if meeting_id else None)
-            best_score = score
+            best, best_score = proposal, score
     return best
 
 
@@ -254,8 +271,13 @@ def _meeting_args(m: dict, participants: list[dict], meeting_id: uuid.UUID) -> d
     return {k: v for k, v in args.items() if v not in ("", [], None) or k in ("participants", "meeting_id")}
 
 
-def _propose_meeting(article: SourceArticle, m: dict, known: KnownPeople, robot, ctx) -> tuple[str, uuid.UUID | None]:
-    """Raise the right proposal for one meeting mention; return (what happened, the meeting it is about)."""
+Write = Callable[[], object]  # a moderation command with its arguments, run in article_suggest's transaction
+
+
+def _propose_meeting(
+    article: SourceArticle, m: dict, known: KnownPeople, pending: Callable[[], list[PendingProposal]], robot, ctx
+) -> tuple[str, uuid.UUID | None, Write]:
+    """The right proposal for one meeting mention: (what happens, the meeting it is about, the write)."""
     participants = []
     for name in m["participants"]:
         person_id = known.ids_by_key.get(normalize_name(name))
@@ -277,31 +299,34 @@ def _propose_meeting(article: SourceArticle, m: dict, known: KnownPeople, robot,
         if meeting.status == Meeting.Status.PLANNED and m.get("status") == "held":
             commands.append({"command": "meeting_status_change", "args": {
                 "meeting_id": str(meeting.id), "status": "held", "source": article.url or f"article {article.id}"}})
-        proposal_submit(
+        write = functools.partial(
+            proposal_submit,
             user=robot, context=ctx, kind=Proposal.Kind.CITE_ARTICLE, commands=commands, evidence=evidence,
             confidence=round(min(confidence, score), 3), dedupe_key=f"cite:{article.id}:{meeting.id}",
             summary=f"{article.title or 'Article'} reports {meeting}",
         )
-        return "cite", meeting.id
-    pending = _pending_match(m, keys, article.id)
-    if pending:
-        proposal_attach_evidence(
-            proposal_id=pending.proposal_id, user=robot, context=ctx, expected_version=pending.version,
+        return "cite", meeting.id, write
+    match = _pending_match(m, keys, pending())
+    if match:
+        write = functools.partial(
+            proposal_attach_evidence,
+            proposal_id=match.proposal_id, user=robot, context=ctx, expected_version=match.version,
             evidence=evidence,
         )
-        return "attach", pending.meeting_id
+        return "attach", match.meeting_id, write
     commands = [
         {"command": "meeting_record", "args": _meeting_args(m, participants, proposed_id)},
         {"command": "meeting_cite_article", "args": {
             "meeting_id": str(proposed_id), "article_id": str(article.id), "evidence": evidence["sentences"]}},
     ]
-    proposal_submit(
+    write = functools.partial(
+        proposal_submit,
         user=robot, context=ctx, kind=Proposal.Kind.NEW_MEETING, commands=commands, evidence=evidence,
         confidence=round(confidence, 3), dedupe_key=f"meeting:{article.id}:{key}",
         summary=f"{' and '.join(p['name'] for p in participants)}: {m.get('status', 'held')} "
                 f"{m.get('date') or 'undated'}",
     )
-    return "new", proposed_id
+    return "new", proposed_id, write
 
 
 def _post_for_title(title: str) -> Post | None:
@@ -319,9 +344,9 @@ def _raised(dedupe_keys: list[str]) -> set[str]:
     return {ids[pk] for pk in Proposal.objects.filter(pk__in=ids).values_list("pk", flat=True)} if ids else set()
 
 
-def _propose_people(article: SourceArticle, extraction: ArticleExtraction, robot, ctx) -> int:
+def _propose_people(article: SourceArticle, extraction: ArticleExtraction, robot, ctx) -> list[Write]:
     """New-person proposals (a titled name not on record) and alias suggestions."""
-    count = 0
+    writes: list[Write] = []
     candidates = [p for p in extraction.persons if not p.known and p.title]
     # Most names recur from article to article: look up which were raised before in one query
     # (what proposal_submit would find one by one) and skip building their proposals.
@@ -329,7 +354,6 @@ def _propose_people(article: SourceArticle, extraction: ArticleExtraction, robot
     for person in candidates:
         key = normalize_name(person.name)
         if f"person:{key}" in raised:
-            count += 1
             continue
         evidence = _evidence(article.id, person.mentions[:2])
         person_id = str(uuid.uuid5(SUGGESTION_NS, f"person:{key}"))
@@ -341,17 +365,18 @@ def _propose_people(article: SourceArticle, extraction: ArticleExtraction, robot
                 "person_id": person_id, "post_id": str(post.id), "acting": person.title.lower().startswith("acting"),
                 "sources": [article.url] if article.url else []}})
         summary = f"New official: {person.name}, {person.title}" + (f" ({person.organization})" if person.organization else "")
-        proposal_submit(
+        writes.append(functools.partial(
+            proposal_submit,
             user=robot, context=ctx, kind=Proposal.Kind.NEW_PERSON, commands=commands,
             evidence=evidence, confidence=0.6, dedupe_key=f"person:{key}", summary=summary,
-        )
-        count += 1
+        ))
     for suggestion in extraction.alias_suggestions:
         target = Person.objects.filter(name=suggestion.get("person"), merged_into__isnull=True).first()
         if target is None:
             continue
         alias = suggestion["name"]
-        proposal_submit(
+        writes.append(functools.partial(
+            proposal_submit,
             user=robot, context=ctx, kind=Proposal.Kind.NEW_ALIAS,
             commands=[{"command": "person_alias_add", "args": {
                 "person_id": str(target.id), "name": alias, "kind": "variant", "source": article.url}}],
@@ -359,9 +384,8 @@ def _propose_people(article: SourceArticle, extraction: ArticleExtraction, robot
             confidence=float(suggestion.get("score", 0.5)) * 0.8,
             dedupe_key=f"alias:{target.id}:{normalize_name(alias)}",
             summary=f"Is {alias!r} the same person as {target.name}?",
-        )
-        count += 1
-    return count
+        ))
+    return writes
 
 
 def article_extract(article: SourceArticle, known: KnownPeople) -> ArticleExtraction | None:
@@ -393,7 +417,7 @@ def article_suggest(*, article_id: uuid.UUID) -> list[MentionOutcome]:
         return []
     robot, ctx = _robot()
     ctx = dataclasses.replace(ctx, source={"article_id": str(article.id), "url": article.url})
-    _propose_people(article, extraction, robot, ctx)
+    writes = _propose_people(article, extraction, robot, ctx)
     outcomes = []
     mentions = extraction.meetings
     if len(mentions) > MAX_MEETINGS_PER_ARTICLE:
@@ -406,8 +430,23 @@ def article_suggest(*, article_id: uuid.UUID) -> list[MentionOutcome]:
             message=f"{len(mentions)} meeting mentions; only the {MAX_MEETINGS_PER_ARTICLE} most certain were proposed",
         )
         mentions = sorted(mentions, key=lambda m: -m.confidence)[:MAX_MEETINGS_PER_ARTICLE]
+    attached = set()
+    # read once, when a mention is not on record: the writes below come after every decision
+    pending = functools.cache(functools.partial(_pending_proposals, article.id))
     for mention in mentions:
         record = meeting_record(mention)
-        action, target = _propose_meeting(article, record, known, robot, ctx)
+        action, target, write = _propose_meeting(article, record, known, pending, robot, ctx)
         outcomes.append(MentionOutcome(record, action, target))
+        if action == "attach":
+            # An article is evidence on a proposal once (a second mention of the same proposed
+            # meeting would be a no-op attachment, and its expected version stale after the first).
+            if target in attached:
+                continue
+            attached.add(target)
+        writes.append(write)
+    # Everything was read and decided above; the writes go in one transaction: one commit
+    # per article, and each command's append reuses the state its load read.
+    with transaction.atomic():
+        for write in writes:
+            write()
     return outcomes

@@ -193,3 +193,31 @@ def test_an_article_with_too_many_meetings_proposes_the_most_certain_and_says_so
     assert len(outcomes) == 1
     assert Proposal.objects.filter(kind="new_meeting").count() == 1
     assert IngestionFailure.objects.get().kind == "too_many_meetings"
+
+
+def test_two_mentions_of_one_pending_meeting_attach_the_article_once(officials, monkeypatch):
+    from meetings.ingest import suggestions
+
+    article_suggest(article_id=_ingest(HELD, "2025-10-10").id)
+    extract = suggestions.article_extract
+
+    def twice(article, known):  # the story reports the same talks in two places
+        extraction = extract(article, known)
+        extraction.meetings = extraction.meetings * 2
+        return extraction
+
+    monkeypatch.setattr(suggestions, "article_extract", twice)
+    second = _ingest(FOLLOW_UP, "2025-10-11")
+    outcomes = article_suggest(article_id=second.id)
+    assert [o.action for o in outcomes] == ["attach", "attach"]
+    proposal = Proposal.objects.get()
+    assert [e.article_id for e in proposal.evidences.order_by("index")][1:] == [second.id]
+
+
+def test_the_suggestion_task_of_an_article_that_is_gone_does_nothing():
+    import uuid
+
+    from meetings.tasks import suggest_from_article_task
+
+    assert suggest_from_article_task(str(uuid.uuid4())) == 0
+    assert not Proposal.objects.exists()
