@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 
 from tracker.common import partialdate
 from tracker.eventstore.api import HistoryEntry, history
@@ -116,3 +117,70 @@ def person_spellings(person_id: uuid.UUID | str) -> list[str]:
     if person is None:
         return []
     return [person.name, *Alias.objects.filter(person=person).values_list("name", flat=True)]
+
+
+# Batched forms of the reads above, for bulk imports: the same answers, a few queries per
+# batch instead of a few per participant.
+
+
+def person_resolve_many(person_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID, uuid.UUID | None]:
+    """`person_resolve` of many ids: one query per level of merge redirects."""
+    wanted = {_as_uuid(p) for p in person_ids}
+    merged_into: dict[uuid.UUID, uuid.UUID | None] = {}  # every row read; None: not merged
+    frontier = set(wanted)
+    for _ in range(MAX_REDIRECTS):
+        if not frontier:
+            break
+        rows = Person.objects.filter(pk__in=frontier).values_list("id", "merged_into_id")
+        merged_into.update(rows)
+        frontier = {t for _, t in rows if t is not None and t not in merged_into}
+    out: dict[uuid.UUID, uuid.UUID | None] = {}
+    for person_id in wanted:
+        current: uuid.UUID | None = person_id
+        seen: set[uuid.UUID] = set()
+        for _ in range(MAX_REDIRECTS):
+            if current not in merged_into:
+                current = None  # no such row, as person_resolve says
+                break
+            target = merged_into[current]
+            if target is None or target in seen:
+                break
+            seen.add(current)
+            current = target
+        out[person_id] = current
+    return out
+
+
+def person_ids_by_name_keys(keys: Iterable[str]) -> dict[str, set[uuid.UUID]]:
+    """For each name key, the surviving persons `person_find_by_name` would find under it."""
+    keys = {k for k in keys if k}
+    if not keys:
+        return {}
+    found: dict[str, set[uuid.UUID]] = {}
+    for key, person_id in Person.objects.filter(name_key__in=keys).values_list("name_key", "id"):
+        found.setdefault(key, set()).add(person_id)
+    for key, person_id in Alias.objects.filter(name_key__in=keys).values_list("name_key", "person_id"):
+        found.setdefault(key, set()).add(person_id)
+    resolved = person_resolve_many({p for ids in found.values() for p in ids})
+    return {key: {r for r in (resolved[p] for p in ids) if r is not None} for key, ids in found.items()}
+
+
+def tenure_on_many(pairs: Iterable[tuple[uuid.UUID, str]]) -> dict[tuple[uuid.UUID, str], uuid.UUID | None]:
+    """`tenure_on(...).pk` for many (surviving person id, date) pairs: one query for all tenures."""
+    pairs = set(pairs)
+    by_person: dict[uuid.UUID, list[Tenure]] = {}
+    for tenure in Tenure.objects.filter(person_id__in={p for p, _ in pairs}):
+        by_person.setdefault(tenure.person_id, []).append(tenure)
+    out: dict[tuple[uuid.UUID, str], uuid.UUID | None] = {}
+    for person_id, on in pairs:
+        partialdate.validate(on)
+        held = [t for t in by_person.get(person_id, ()) if partialdate.contains(t.start or None, t.end or None, on)]
+        out[(person_id, on)] = max(held, key=_tenure_preference).pk if held else None
+    return out
+
+
+def person_names_many(person_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:
+    """`person_get` of many ids: id -> (surviving record's id, its name), for ids on record."""
+    resolved = person_resolve_many(person_ids)
+    names = dict(Person.objects.filter(pk__in={r for r in resolved.values() if r}).values_list("id", "name"))
+    return {p: (r, names[r]) for p, r in resolved.items() if r is not None and r in names}

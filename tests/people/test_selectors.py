@@ -168,3 +168,35 @@ def ctx_posts(ctx):
         context=ctx,
     )
     return acting, finance
+
+
+def test_the_batched_selectors_answer_as_the_single_ones(ctx, fm_post, sos_post):
+    # given: a merge chain (a -> b -> c), a shared alias, overlapping and open tenures
+    from people.names import normalize_name
+    from people.selectors import (
+        person_ids_by_name_keys,
+        person_names_many,
+        person_resolve_many,
+        tenure_on_many,
+    )
+
+    a = _person(ctx, "Kim A", aliases=["Minister Kim"], tenures=[(fm_post, "2020", "2022-03")])
+    b = _person(ctx, "Kim B", tenures=[(sos_post, "2021-06", "")])
+    c = _person(ctx, "Kim C", aliases=["Minister Kim"], tenures=[(fm_post, "2022-03", ""), (sos_post, "2022", "2022")])
+    lone = _person(ctx, "Lee Lone", aliases=["Lee"])
+    _merge(ctx, a, b)
+    _merge(ctx, b, c)
+    ids = [a, b, c, lone, uuid.uuid4()]
+    names = ["Kim A", "kim b", "Minister Kim", "Lee", "LEE LONE", "Nobody", ""]
+    dates = ["2019", "2021", "2022-03", "2022-03-15", "2022-06-01", "2025"]
+    # then
+    assert person_resolve_many(ids) == {p: person_resolve(p) for p in ids}
+    assert person_names_many(ids) == {
+        p: (person_get(p).pk, person_get(p).name) for p in ids if person_get(p) is not None
+    }
+    by_key = person_ids_by_name_keys(normalize_name(n) for n in names)
+    for name in names:
+        assert by_key.get(normalize_name(name), set()) == {p.pk for p in person_find_by_name(name)}
+    survivors = {person_resolve(p) for p in ids} - {None}
+    pairs = [(p, on) for p in survivors for on in dates]
+    assert tenure_on_many(pairs) == {(p, on): getattr(tenure_on(person_id=p, on=on), "pk", None) for p, on in pairs}
