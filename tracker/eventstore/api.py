@@ -1,5 +1,6 @@
 """Public surface of the event store; apps import from here only."""
 from .aggregate import Aggregate, aggregate_for, register_aggregate
+from .bulk import insert_rows
 from .content import content_get, content_hash, content_put, content_takedown
 from .context import Context
 from .errors import (
@@ -54,6 +55,7 @@ __all__ = [
     "event",
     "events_after",
     "history",
+    "insert_rows",
     "load",
     "load_stream",
     "projecting",

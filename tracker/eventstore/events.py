@@ -1,6 +1,7 @@
 """Declaring event types: stable names, schema versions and upcasters."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
@@ -18,12 +19,27 @@ class DomainEvent:
     schema_version: ClassVar[int] = 1
 
     def to_data(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
+        """The payload: a copy of the fields, so it never shares a list or dict with the event.
+
+        What `dataclasses.asdict` returns, for JSON values, without its generic recursion
+        (which cost more than the rest of building a bulk import's events).
+        """
+        return {f.name: _copied(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
     @classmethod
     def from_data(cls: type[T], data: dict[str, Any]) -> T:
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_copied(v) for v in value)
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else copy.deepcopy(value)
 
 
 def event(type_name: str, *, schema_version: int = 1) -> Callable[[type], type]:

@@ -29,6 +29,9 @@ class Projector:
     models: list[type[models.Model]] = dataclasses.field(default_factory=list)
     # Optional, for replays: write the rows the projector buffered in memory (see `replaying`).
     flush: Callable[[], None] | None = None
+    # Optional, for bulk imports: stream type -> fn([(stream_id, state, events), ...]) writing
+    # the rows of many streams an append starts, as `syncs` would one by one (see `project`).
+    syncs_new: dict[str, Callable[[list], None]] = dataclasses.field(default_factory=dict)
 
 
 PROJECTORS: dict[str, Projector] = {}

@@ -1,0 +1,96 @@
+"""Inserting many rows at once: one COPY on PostgreSQL, `bulk_create` elsewhere.
+
+For bulk imports, where building model instances and letting the ORM quote every value
+costs more than the database's own work. Read models are still written only by projectors:
+`insert_rows` refuses a read model outside `projecting()` as `bulk_create` does.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+from .readmodel import ReadModel, _refuse_outside_projector
+
+
+def _str(value: str) -> str:
+    # COPY's text format writes these four as backslash escapes.
+    if "\\" in value or "\n" in value or "\r" in value or "\t" in value:
+        value = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return value
+
+
+def _json(value: Any) -> str:
+    # json.dumps writes control characters as escapes, so only backslashes need doubling.
+    return json.dumps(value, ensure_ascii=False).replace("\\", "\\\\")
+
+
+# Text of each Python type COPY gets, by exact type (bool is an int, so it comes first).
+_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    str: _str,
+    uuid.UUID: str,
+    bool: lambda v: "t" if v else "f",
+    int: str,
+    dt.datetime: dt.datetime.isoformat,
+    dt.date: dt.date.isoformat,
+}
+
+
+def _text(value: Any) -> str:
+    to_text = _BY_TYPE.get(type(value))
+    if to_text is None:  # a subclass, e.g. a TextChoices member
+        to_text = next((f for t, f in _BY_TYPE.items() if isinstance(value, t)), None)
+        if to_text is None:
+            raise TypeError(f"cannot COPY a {type(value).__name__}")
+        value = str(value) if isinstance(value, str) else value
+    return to_text(value)
+
+
+def _encoder(to_text: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`to_text` for one column, NULL for None; the same object given again (one metadata
+    dict or timestamp for a whole batch) is encoded once."""
+    last: list[Any] = [object(), ""]
+
+    def encode(value: Any) -> str:
+        if value is not last[0]:
+            last[0], last[1] = value, "\\N" if value is None else to_text(value)
+        return last[1]
+
+    return encode
+
+
+def _encoders(model: type[models.Model], columns: Sequence[str]) -> list[Callable[[Any], str]]:
+    fields = [model._meta.get_field(c) for c in columns]
+    return [_encoder(_json if isinstance(f, models.JSONField) else _text) for f in fields]
+
+
+def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """INSERT rows of `model`, each a sequence of Python values in `columns` (attnames) order.
+
+    PostgreSQL: one `COPY … FROM STDIN`. Values are str, int, bool, UUID, date/datetime,
+    None, or JSON values for JSON fields; defaults are not applied, so give every column
+    the ORM would.
+    """
+    if issubclass(model, ReadModel):
+        _refuse_outside_projector(model, "insert_rows")
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows])
+        return
+    encoders = _encoders(model, columns)
+    buffer = io.StringIO()
+    write = buffer.write
+    for row in rows:
+        write("\t".join([encode(v) for encode, v in zip(encoders, row, strict=True)]))
+        write("\n")
+    if not buffer.tell():
+        return
+    buffer.seek(0)
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(model._meta.get_field(c).column) for c in columns)
+    with connection.cursor() as cur:
+        cur.copy_expert(f"COPY {qn(model._meta.db_table)} ({names}) FROM STDIN", buffer)
