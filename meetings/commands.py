@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -65,6 +65,9 @@ STATUS_TRANSITIONS: dict[str, set[str]] = {
     Meeting.Status.CANCELLED: {Meeting.Status.PLANNED},
     Meeting.Status.HELD: set(),
 }
+
+# Allowed values (Django builds `.values` anew on each access).
+_MODES, _STATUSES, _KINDS = (frozenset(c.values) for c in (Meeting.Mode, Meeting.Status, Meeting.Kind))
 
 _MAX_LENGTHS = {
     "title": 300,
@@ -160,13 +163,13 @@ def _validate_fields(values: dict[str, Any], errors: _Errors, current: dict | No
             except partialdate.InvalidPartialDate as exc:
                 errors.add(name, str(exc))
                 continue
-        elif name == "mode" and value not in Meeting.Mode.values:
+        elif name == "mode" and value not in _MODES:
             errors.add(name, f"{value!r} is not one of {', '.join(Meeting.Mode.values)}.")
             continue
-        elif name == "status" and value not in Meeting.Status.values:
+        elif name == "status" and value not in _STATUSES:
             errors.add(name, f"{value!r} is not one of {', '.join(Meeting.Status.values)}.")
             continue
-        elif name == "kind" and value and value not in Meeting.Kind.values:
+        elif name == "kind" and value and value not in _KINDS:
             errors.add(name, f"{value!r} is not one of {', '.join(Meeting.Kind.values)}.")
             continue
         elif name == "location_country":
@@ -188,8 +191,14 @@ def _validate_fields(values: dict[str, Any], errors: _Errors, current: dict | No
     return clean
 
 
-def _validate_participant(raw: Any, errors: _Errors, field: str) -> dict[str, Any] | None:
-    """Turn {person_id?, name?, side?, is_host?} into a participant entry with a new id."""
+def _validate_participant(
+    raw: Any, errors: _Errors, field: str, person_name: Callable[[str], str | None] = _person_name
+) -> dict[str, Any] | None:
+    """Turn {person_id?, name?, side?, is_host?} into a participant entry with a new id.
+
+    `person_name` gives a person's current name (None if unknown); a batch passes a lookup
+    it filled with one query.
+    """
     if not isinstance(raw, dict):
         errors.add(field, "Each participant is an object with a person_id and/or a name.")
         return None
@@ -204,7 +213,7 @@ def _validate_participant(raw: Any, errors: _Errors, field: str) -> dict[str, An
             ok = False
         else:
             person_id = str(parsed)
-            known = _person_name(person_id)
+            known = person_name(person_id)
             if known is None:
                 errors.add(field, f"No person with id {person_id}.")
                 ok = False
@@ -230,17 +239,42 @@ def _validate_participant(raw: Any, errors: _Errors, field: str) -> dict[str, An
     }
 
 
-def _participant_key(entry: dict) -> tuple[str, str]:
+def _participant_key(entry: dict, resolve: Callable[[str], Any] | None = None) -> tuple[str, str]:
     """Who a participant entry is: the surviving person record, else the name's key."""
     if entry.get("person_id"):
-        from people.selectors import person_resolve
-
-        return ("person", str(person_resolve(entry["person_id"]) or entry["person_id"]))
+        if resolve is None:
+            from people.selectors import person_resolve as resolve
+        return ("person", str(resolve(entry["person_id"]) or entry["person_id"]))
     return ("name", _name_key(entry["name"]))
 
 
 def _same_participant(a: dict, b: dict) -> bool:
     return _participant_key(a) == _participant_key(b)
+
+
+def _validate_participants(
+    participants: Any,
+    errors: _Errors,
+    *,
+    person_name: Callable[[str], str | None] = _person_name,
+    resolve: Callable[[str], Any] | None = None,
+) -> list[dict]:
+    """The entries of a new meeting's participants: each valid, none listed twice, at least two."""
+    entries: list[dict] = []
+    keys: list[tuple[str, str]] = []
+    for i, raw in enumerate(participants or []):
+        entry = _validate_participant(raw, errors, f"participants[{i}]", person_name)
+        if entry is None:
+            continue
+        key = _participant_key(entry, resolve)
+        if key in keys:
+            errors.add(f"participants[{i}]", "Listed twice.")
+            continue
+        entries.append(entry)
+        keys.append(key)
+    if len(entries) < MIN_PARTICIPANTS and not any(k.startswith("participants") for k in errors.errors):
+        errors.add("participants", f"A meeting needs at least {MIN_PARTICIPANTS} participants.")
+    return entries
 
 
 def _name_key(name: str) -> str:
@@ -269,17 +303,7 @@ def meeting_record(
     """Record a meeting between at least two participants (person ids and/or raw names)."""
     errors = _Errors()
     clean = _validate_fields(fields, errors)
-    entries = []
-    for i, raw in enumerate(participants or []):
-        entry = _validate_participant(raw, errors, f"participants[{i}]")
-        if entry is None:
-            continue
-        if any(_same_participant(entry, other) for other in entries):
-            errors.add(f"participants[{i}]", "Listed twice.")
-            continue
-        entries.append(entry)
-    if len(entries) < MIN_PARTICIPANTS and not any(k.startswith("participants") for k in errors.errors):
-        errors.add("participants", f"A meeting needs at least {MIN_PARTICIPANTS} participants.")
+    entries = _validate_participants(participants, errors)
     if expected_version != 0:
         errors.add("expected_version", "A new meeting starts at version 0.")
     stream_id = _as_uuid(meeting_id) if meeting_id else uuid.uuid4()
@@ -830,3 +854,135 @@ def article_mark_duplicate(
     )
     return SourceArticle.objects.get(pk=stream_id)
 
+
+
+# --- many meetings at once (imports) ------------------------------------------------------
+
+# Keys of a `meeting_record_many` item that are not scalar meeting fields.
+_ITEM_KEYS = ("meeting_id", "participants", "citations")
+
+
+class _PersonLookup:
+    """Names and surviving records of every person id a batch mentions, read in two queries."""
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        from people.selectors import person_names_many
+
+        ids = set()
+        for item in items:
+            for p in (item.get("participants") or []) if isinstance(item, dict) else []:
+                parsed = _as_uuid(p.get("person_id")) if isinstance(p, dict) and p.get("person_id") else None
+                if parsed is not None:
+                    ids.add(parsed)
+        self.found = person_names_many(ids)  # id -> (surviving id, its name)
+
+    def name(self, person_id: str) -> str | None:
+        found = self.found.get(uuid.UUID(person_id))
+        return found[1] if found else None
+
+    def resolve(self, person_id: str) -> uuid.UUID | None:
+        found = self.found.get(uuid.UUID(str(person_id)))
+        return found[0] if found else None
+
+
+def _validate_citations(raw: Any, errors: _Errors, articles: set[uuid.UUID]) -> list[tuple[uuid.UUID, list[dict]]]:
+    """(article id, evidence) of a new meeting's citations: known articles, each cited once."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list | tuple):
+        errors.add("citations", "Must be a list of {article_id, evidence}.")
+        return []
+    out: list[tuple[uuid.UUID, list[dict]]] = []
+    for i, item in enumerate(raw):
+        field = f"citations[{i}]"
+        if not isinstance(item, dict):
+            errors.add(field, "Each citation is an object with an article_id and evidence.")
+            continue
+        article_id = _as_uuid(item.get("article_id"))
+        if article_id is None or article_id not in articles:
+            errors.add(field, f"No article with id {item.get('article_id')}.")
+            continue
+        if any(a == article_id for a, _ in out):
+            errors.add(field, "This article is already cited for this meeting.")
+            continue
+        cited = _Errors()
+        evidence = _validate_evidence(item.get("evidence"), cited)
+        for message in cited.errors.get("evidence", []):
+            errors.add(f"{field}.evidence", message)
+        if not cited.errors:
+            out.append((article_id, evidence))
+    return out
+
+
+def _known_articles(items: Sequence[Any]) -> set[uuid.UUID]:
+    ids = set()
+    for item in items:
+        citations = item.get("citations") if isinstance(item, dict) else None
+        for c in citations if isinstance(citations, list | tuple) else []:
+            parsed = _as_uuid(c.get("article_id")) if isinstance(c, dict) else None
+            if parsed is not None:
+                ids.add(parsed)
+    return set(SourceArticle.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+
+
+def _meeting_writes(items: Sequence[Any]) -> tuple[list[StreamWrite], dict[str, list[str]]]:
+    """Validate every item and build its stream's events; (writes, errors by "meetings[i].field")."""
+    people = _PersonLookup(items)
+    articles = _known_articles(items)
+    given = [_as_uuid(item.get("meeting_id")) for item in items if isinstance(item, dict) and item.get("meeting_id")]
+    taken = set(Meeting.objects.filter(pk__in=[g for g in given if g]).values_list("pk", flat=True)) if given else set()
+    seen: set[uuid.UUID] = set()
+    writes: list[StreamWrite] = []
+    all_errors: dict[str, list[str]] = {}
+    for n, item in enumerate(items):
+        errors = _Errors()
+        if not isinstance(item, dict):
+            all_errors[f"meetings[{n}]"] = ["Each meeting is an object of meeting fields."]
+            continue
+        fields = {k: v for k, v in item.items() if k not in _ITEM_KEYS}
+        clean = _validate_fields(fields, errors)
+        entries = _validate_participants(
+            item.get("participants"), errors, person_name=people.name, resolve=people.resolve
+        )
+        citations = _validate_citations(item.get("citations"), errors, articles)
+        stream_id = _as_uuid(item["meeting_id"]) if item.get("meeting_id") else uuid.uuid4()
+        if stream_id is None:
+            errors.add("meeting_id", f"{item['meeting_id']!r} is not a valid id.")
+        elif stream_id in taken or stream_id in seen:
+            errors.add("meeting_id", f"A meeting with id {stream_id} is already recorded.")
+        for field, messages in errors.errors.items():
+            all_errors[f"meetings[{n}].{field}"] = messages
+        if errors.errors or stream_id is None:
+            continue
+        seen.add(stream_id)
+        # The events meeting_record and meeting_cite_article append, with the same links.
+        events: list[Any] = [MeetingRecorded(**clean, participants=entries)]
+        links: list[list[uuid.UUID]] = [_person_uuids(entries)]
+        for article_id, evidence in citations:
+            events.append(ArticleCited(id=str(uuid.uuid4()), article_id=str(article_id), evidence=evidence))
+            links.append([article_id])
+        writes.append(StreamWrite(MEETING, stream_id, 0, events, event_related_ids=links))
+    return writes, all_errors
+
+
+def meeting_validate_many(*, meetings: Sequence[dict]) -> dict[str, list[str]]:
+    """The errors `meeting_record_many` would raise for these items ({} if none); stores nothing."""
+    return _meeting_writes(meetings)[1]
+
+
+@transaction.atomic
+def meeting_record_many(*, meetings: Sequence[dict], context: Context) -> list[uuid.UUID]:
+    """Record many meetings with their participants and citations, all or none; return their ids.
+
+    Each item holds what `meeting_record` takes (fields, participants, an optional
+    meeting_id) plus `citations`: [{"article_id", "evidence"}] of registered articles. Every
+    item is checked before anything is stored: one bad item raises CommandError with errors
+    under "meetings[<index>].<field>" and nothing is recorded. Each meeting gets the events
+    `meeting_record` and `meeting_cite_article` would append (a MeetingRecorded, then one
+    ArticleCited per citation), all appended in one go and projected in bulk.
+    """
+    writes, errors = _meeting_writes(meetings)
+    if errors:
+        raise CommandError("no meeting was recorded", errors)
+    append_many(writes, context=context)
+    return [w.stream_id for w in writes]

@@ -21,6 +21,7 @@ from tracker.eventstore.api import (
     Projector,
     StoredEvent,
     current_replay,
+    insert_rows,
     projecting,
     register_projector,
 )
@@ -74,11 +75,17 @@ def _created_at(existing: Any, events: list[StoredEvent]) -> dt.datetime:
 
 
 _PARTICIPATION_FIELDS = ("meeting_id", "name", "name_key", "recorded_person_id", "person_id", "tenure_id", "side", "is_host")
+_NEW_MEETING_COLUMNS = tuple(f.attname for f in Meeting._meta.concrete_fields)
 
 
 def _meeting_row(stream_id: uuid.UUID, state: dict, version: int, updated_at: Any, created_at: Any) -> Meeting:
+    return Meeting(**_meeting_values(stream_id, state, version, updated_at, created_at))
+
+
+def _meeting_values(stream_id: uuid.UUID, state: dict, version: int, updated_at: Any, created_at: Any) -> dict:
+    """The Meeting row's column values (by attname) for a folded state."""
     date = state.get("date") or ""
-    return Meeting(
+    return dict(
         id=stream_id,
         title=state.get("title") or "",
         summary=state.get("summary") or "",
@@ -197,6 +204,61 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
             wanted.save(force_insert=row is None, force_update=row is not None)
     if new_citations:
         Citation.objects.bulk_create(new_citations)
+
+
+def _derive_many(
+    keys: set[tuple[Any, str, str]], name_keys: dict[str, str]
+) -> dict[tuple[Any, str, str], tuple[Any, Any]]:
+    """`_derive_now` of many (recorded person id, date, name) at once, in a few queries;
+    `name_keys` maps each name to its `normalize_name`."""
+    from people.selectors import person_ids_by_name_keys, person_resolve_many, tenure_on_many
+
+    resolved = person_resolve_many({recorded for recorded, _, _ in keys if recorded})
+    by_name = person_ids_by_name_keys({name_keys[name] for recorded, _, name in keys if not recorded})
+    persons = {}
+    for key in keys:
+        recorded, _, name = key
+        if recorded:
+            persons[key] = resolved[recorded]
+        else:
+            found = by_name.get(name_keys[name], set()) if name else set()
+            persons[key] = next(iter(found)) if len(found) == 1 else None
+    tenures = tenure_on_many({(person_id, key[1]) for key, person_id in persons.items() if person_id and key[1]})
+    return {
+        key: (person_id, tenures[(person_id, key[1])] if key[1] else None) if person_id else (None, None)
+        for key, person_id in persons.items()
+    }
+
+
+def sync_new_meetings(streams: list[tuple[uuid.UUID, dict, list[StoredEvent]]]) -> None:
+    """Write the rows of many meetings an append starts (a bulk import): the rows `sync_meeting`
+    writes for each, with persons and tenures derived in a few queries, one COPY per table."""
+    meetings, citations = [], []
+    wanted: list[tuple[uuid.UUID, str, dict]] = []
+    for stream_id, state, events in streams:
+        row = _meeting_values(stream_id, state, events[-1].version, events[-1].recorded_at, events[0].recorded_at)
+        meetings.append([row[name] for name in _NEW_MEETING_COLUMNS])
+        if state.get("merged_into"):
+            continue  # a merged meeting's entries live on the meeting it was merged into
+        date = state.get("date") or ""
+        wanted += [(stream_id, date, p) for p in state.get("participants") or []]
+        citations += [
+            (c["id"], stream_id, c["article_id"], c.get("evidence") or [])  # ids as text, as COPY sends them
+            for c in state.get("citations") or []
+        ]
+    keys = [
+        (uuid.UUID(p["person_id"]) if p.get("person_id") else None, date, p.get("name") or "") for _, date, p in wanted
+    ]
+    name_keys = {name: normalize_name(name) for _, _, name in keys}
+    derived = _derive_many(set(keys), name_keys)
+    participations = [
+        (p["id"], stream_id, key[2], name_keys[key[2]], key[0], *derived[key], p.get("side") or "",
+         bool(p.get("is_host")))
+        for (stream_id, _, p), key in zip(wanted, keys, strict=True)
+    ]
+    insert_rows(Meeting, _NEW_MEETING_COLUMNS, meetings)
+    insert_rows(Participation, ("id", *_PARTICIPATION_FIELDS), participations)
+    insert_rows(Citation, ("id", "meeting_id", "article_id", "evidence"), citations)
 
 
 def sync_article(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
@@ -521,6 +583,7 @@ register_projector(
     Projector(
         name="meetings",
         syncs={MEETING: sync_meeting, ARTICLE: sync_article},
+        syncs_new={MEETING: sync_new_meetings},
         reacts_to={
             **{name: rederive_participations for name in PEOPLE_EVENTS},
             **{name: resolve_named_participations for name in NAME_EVENTS},
