@@ -4,7 +4,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from meetings.commands import article_register, meeting_cite_article, meeting_record, meeting_revise
+from meetings.commands import (
+    article_register,
+    meeting_cite_article,
+    meeting_record,
+    meeting_record_many,
+    meeting_revise,
+)
 from tracker.eventstore.api import Context
 
 CTX = Context.system(reason="benchmark", via="cli")
@@ -52,6 +58,22 @@ def register_article(i: int) -> uuid.UUID:
     ).id
 
 
+def citation(article_id: uuid.UUID) -> dict[str, Any]:
+    """The citation `cite` appends: one evidence sentence."""
+    return {
+        "article_id": article_id,
+        "evidence": [{"text": "The two ministers met on Tuesday.", "start": 0, "end": 33}],
+    }
+
+
+def record_many(numbers: range, articles: list[uuid.UUID]) -> list[uuid.UUID]:
+    """meeting_record_many: meetings `numbers` (as `record` makes them), each citing an article."""
+    items = [
+        {**meeting_fields(i), "citations": [citation(articles[i % len(articles)])]} for i in numbers
+    ]
+    return meeting_record_many(meetings=items, context=CTX)
+
+
 def cite(meeting_id: uuid.UUID, article_id: uuid.UUID, *, expected_version: int) -> None:
     """meeting_cite_article: one ArticleCited event with an evidence sentence."""
     meeting_cite_article(
@@ -59,5 +81,5 @@ def cite(meeting_id: uuid.UUID, article_id: uuid.UUID, *, expected_version: int)
         article_id=article_id,
         context=CTX,
         expected_version=expected_version,
-        evidence=[{"text": "The two ministers met on Tuesday.", "start": 0, "end": 33}],
+        evidence=citation(article_id)["evidence"],
     )
