@@ -855,7 +855,6 @@ def article_mark_duplicate(
     return SourceArticle.objects.get(pk=stream_id)
 
 
-
 # --- many meetings at once (imports) ------------------------------------------------------
 
 # Keys of a `meeting_record_many` item that are not scalar meeting fields.
