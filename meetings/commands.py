@@ -744,12 +744,14 @@ def article_find_existing(*, canonical_url: str = "", content_hash: str = "") ->
 
 @transaction.atomic
 def article_register(
-    *, context: Context, expected_version: int = 0, text: str = "", **fields: Any
+    *, context: Context, expected_version: int = 0, text: str = "", duplicate_of: uuid.UUID | None = None,
+    **fields: Any,
 ) -> SourceArticle:
     """Store an article's metadata (and its body in the content store), once.
 
     Registering the same canonical URL, or the same body text, again returns the existing
-    article and appends nothing.
+    article and appends nothing. `duplicate_of`: a syndicated copy recognised on arrival is
+    registered already marked as a copy of that article (one append instead of two commands).
     """
     errors = _Errors()
     clean = _validate_article(fields, errors)
@@ -772,13 +774,18 @@ def article_register(
     # article collide on the same stream (a conflict) instead of making two articles.
     key = f"url:{clean['canonical_url']}" if clean.get("canonical_url") else f"sha256:{digest}"
     stream_id = uuid.uuid5(ARTICLE_NS, key)
+    events: list[Any] = [ArticleRegistered(**clean, content_hash=digest)]
+    of = _original_of(stream_id, duplicate_of) if duplicate_of else ""
+    if of:
+        events.append(ArticleMarkedDuplicate(of=of))
     try:
         append(
             stream_type=ARTICLE,
             stream_id=stream_id,
             expected_version=0,
-            events=[ArticleRegistered(**clean, content_hash=digest)],
+            events=events,
             context=context,
+            related_ids=[uuid.UUID(of)] if of else [],
         )
     except ConcurrencyConflict:
         # Someone registered the same article a moment ago: theirs is the article.
@@ -823,25 +830,28 @@ def article_revise(
     return SourceArticle.objects.get(pk=stream_id)
 
 
+def _original_of(stream_id: uuid.UUID, of_id: Any) -> str:
+    """The root original of `of_id`, for marking `stream_id` a copy of it (never a cycle)."""
+    original_id, original = _load_article(of_id, None, "of_id")
+    if original_id == stream_id:
+        raise CommandError("an article is not a copy of itself", {"of_id": ["Pick another article."]})
+    # Point at the root original, so chains of copies never form cycles.
+    seen: set[uuid.UUID] = set()
+    while original.get("duplicate_of") and original_id != stream_id and original_id not in seen:
+        seen.add(original_id)
+        original_id, original = _load_article(original["duplicate_of"], None, "of_id")
+    if original_id == stream_id:
+        raise CommandError("that would make a cycle", {"of_id": ["That article is a copy of this one."]})
+    return str(original_id)
+
+
 @transaction.atomic
 def article_mark_duplicate(
     *, article_id: uuid.UUID, of_id: uuid.UUID | None, context: Context, expected_version: int
 ) -> SourceArticle:
     """Mark an article as a syndicated copy of another (None clears the mark)."""
     stream_id, state = _load_article(article_id, expected_version)
-    of = ""
-    if of_id:
-        original_id, original = _load_article(of_id, None, "of_id")
-        if original_id == stream_id:
-            raise CommandError("an article is not a copy of itself", {"of_id": ["Pick another article."]})
-        # Point at the root original, so chains of copies never form cycles.
-        seen: set[uuid.UUID] = set()
-        while original.get("duplicate_of") and original_id != stream_id and original_id not in seen:
-            seen.add(original_id)
-            original_id, original = _load_article(original["duplicate_of"], None, "of_id")
-        if original_id == stream_id:
-            raise CommandError("that would make a cycle", {"of_id": ["That article is a copy of this one."]})
-        of = str(original_id)
+    of = _original_of(stream_id, of_id) if of_id else ""
     if (state.get("duplicate_of") or "") == of:
         return SourceArticle.objects.get(pk=stream_id)
     append(

@@ -126,33 +126,32 @@ def _published_fields(published: str | dt.datetime | dt.date | None) -> dict:
     return {"published_date": published.isoformat()}
 
 
-def _find_original(article_id: uuid.UUID, text: str) -> uuid.UUID | None:
-    """Fingerprint a new article; return the earliest stored article it is a near-copy of."""
-    sig = neardup.signature(text)
-    digests = neardup.bands(sig)
-    sharing_a_band = FingerprintBand.objects.filter(band__in=range(neardup.BANDS), digest__in=digests)
+def _original_of(sig: list[int]) -> uuid.UUID | None:
+    """The earliest stored article a text with this signature is a near-copy of, if any."""
+    sharing_a_band = FingerprintBand.objects.filter(band__in=range(neardup.BANDS), digest__in=neardup.bands(sig))
     best, best_score = None, neardup.THRESHOLD
-    for candidate, signature in (
-        ArticleFingerprint.objects.filter(article_id__in=sharing_a_band.values("article_id"))
-        .exclude(article_id=article_id)
-        .values_list("article_id", "signature")
-    ):
+    for candidate, signature in ArticleFingerprint.objects.filter(
+        article_id__in=sharing_a_band.values("article_id")
+    ).values_list("article_id", "signature"):
         score = neardup.similarity(sig, signature)
         if score >= best_score:
             best, best_score = candidate, score
+    if best is None:
+        return None
+    original = SourceArticle.objects.filter(pk=best).values_list("duplicate_of_id", flat=True).first()
+    return original or best  # link to the root, not to another copy
+
+
+def _fingerprint_save(article_id: uuid.UUID, sig: list[int]) -> None:
     # One upsert each (update_or_create would add a SELECT and two savepoints).
     ArticleFingerprint.objects.bulk_create(
         [ArticleFingerprint(article_id=article_id, signature=sig)],
         update_conflicts=True, unique_fields=["article_id"], update_fields=["signature"],
     )
     FingerprintBand.objects.bulk_create(
-        [FingerprintBand(band=i, digest=d, article_id=article_id) for i, d in enumerate(digests)],
+        [FingerprintBand(band=i, digest=d, article_id=article_id) for i, d in enumerate(neardup.bands(sig))],
         ignore_conflicts=True,
     )
-    if best is None:
-        return None
-    original = SourceArticle.objects.filter(pk=best).values_list("duplicate_of_id", flat=True).first()
-    return original or best  # link to the root, not to another copy
 
 
 def article_ingest_text(
@@ -180,15 +179,19 @@ def article_ingest_text(
         try:
             with transaction.atomic():
                 before = article_find_existing(canonical_url=url.split("#", 1)[0].strip(), content_hash=content_hash(text))
-                article = article_register(context=context, text=text, **fields)
                 created = before is None
-                duplicate_of = None
+                # A new article is fingerprinted first, so a syndicated copy is registered
+                # already marked as one (a single append).
+                sig = neardup.signature(text) if created else None
+                duplicate_of = _original_of(sig) if created else None
+                article = article_register(context=context, text=text, duplicate_of=duplicate_of, **fields)
                 if created:
-                    duplicate_of = _find_original(article.id, text)
-                    if duplicate_of:
+                    if duplicate_of and article.duplicate_of_id is None and article.id != duplicate_of:
+                        # registered before under another spelling of its URL: mark it now
                         article = article_mark_duplicate(
                             article_id=article.id, of_id=duplicate_of, context=context, expected_version=article.version
                         )
+                    _fingerprint_save(article.id, sig)
                     if suggest:
                         from meetings.tasks import suggest_from_article_task
 

@@ -10,6 +10,7 @@ from meetings.models import Citation, Meeting, Participation, SourceArticle
 from meetings.selectors import meeting_history
 from people import commands as people_commands
 from tests.meetings.conftest import person_version
+from tracker.eventstore import rebuild
 from tracker.eventstore.api import (
     CommandError,
     ConcurrencyConflict,
@@ -415,6 +416,23 @@ def test_marking_a_copy_points_at_the_root_original_and_refuses_cycles(ctx):
     assert marked.duplicate_of_id == original.id
     with pytest.raises(CommandError):
         commands.article_mark_duplicate(article_id=original.id, of_id=copy.id, context=ctx, expected_version=1)
+
+
+def test_a_copy_recognised_on_arrival_is_registered_marked_in_one_append(ctx):
+    # given an original and a copy of it
+    original = _article(ctx)
+    copy = _article(ctx, url="https://a.example/copy", text=BODY + " copy")
+    commands.article_mark_duplicate(article_id=copy.id, of_id=original.id, context=ctx, expected_version=1)
+    # when a copy of the copy is registered as one
+    copy2 = _article(ctx, url="https://b.example/copy", text=BODY + " copy 2", duplicate_of=copy.id)
+    # then it points at the root, with both events in one batch, and a rebuild agrees
+    assert copy2.duplicate_of_id == original.id and copy2.version == 2
+    events = list(Event.objects.filter(stream_id=copy2.id).order_by("version"))
+    assert [e.type for e in events] == ["ArticleRegistered", "ArticleMarkedDuplicate"]
+    assert events[0].metadata["batch"] == events[1].metadata["batch"]
+    assert rebuild.check()[0] == []
+    with pytest.raises(CommandError):
+        _article(ctx, url="https://c.example/copy", text=BODY + " copy 3", duplicate_of=uuid.uuid4())
 
 
 @pytest.mark.postgres
