@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from meetings.commands import article_find_existing, article_mark_duplicate, article_register
@@ -126,6 +127,12 @@ def _published_fields(published: str | dt.datetime | dt.date | None) -> dict:
     return {"published_date": published.isoformat()}
 
 
+def _stored(*, canonical_url: str, digest: str) -> bool:
+    """Is an article with this canonical URL or body already stored? (One query.)"""
+    same = Q(content_hash=digest) | Q(canonical_url=canonical_url) if canonical_url else Q(content_hash=digest)
+    return SourceArticle.objects.filter(same).exists()
+
+
 def _original_of(sig: list[int]) -> uuid.UUID | None:
     """The earliest stored article a text with this signature is a near-copy of, if any."""
     sharing_a_band = FingerprintBand.objects.filter(band__in=range(neardup.BANDS), digest__in=neardup.bands(sig))
@@ -178,8 +185,7 @@ def article_ingest_text(
     for attempt in range(3):
         try:
             with transaction.atomic():
-                before = article_find_existing(canonical_url=url.split("#", 1)[0].strip(), content_hash=content_hash(text))
-                created = before is None
+                created = not _stored(canonical_url=url.split("#", 1)[0].strip(), digest=content_hash(text))
                 # A new article is fingerprinted first, so a syndicated copy is registered
                 # already marked as one (a single append).
                 sig = neardup.signature(text) if created else None
