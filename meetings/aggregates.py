@@ -18,6 +18,11 @@ from tracker.eventstore.api import Aggregate, register_aggregate
 from .events import ARTICLE, ARTICLE_FIELDS, MEETING, MEETING_FIELDS, PARTICIPANT_FIELDS
 
 
+def _own(value: Any) -> Any:
+    """A copy of a payload value the state may keep (strings and numbers need none)."""
+    return value if value is None or isinstance(value, str | int | float) else copy.deepcopy(value)
+
+
 def _participant(data: dict, absorbed_from: str | None = None) -> dict:
     entry = {"id": data["id"]}
     entry.update({k: data.get(k) for k in PARTICIPANT_FIELDS})
@@ -41,7 +46,7 @@ def _recorded(state: dict, data: dict, stored: Any) -> dict:
     state["id"] = str(stored.stream_id)
     for name in MEETING_FIELDS:
         if name in data:
-            state[name] = copy.deepcopy(data[name])
+            state[name] = _own(data[name])
     state["topics"] = list(state.get("topics") or [])
     state["participants"] = [_participant(p) for p in data.get("participants") or []]
     return state
@@ -50,7 +55,7 @@ def _recorded(state: dict, data: dict, stored: Any) -> dict:
 def _revised(state: dict, data: dict, _stored: Any) -> dict:
     for name, value in data["changes"].items():
         if name in MEETING_FIELDS:
-            state[name] = copy.deepcopy(value)
+            state[name] = _own(value)
     return state
 
 

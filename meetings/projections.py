@@ -590,5 +590,12 @@ register_projector(
         },
         models=[Citation, Participation, Meeting, SourceArticle],
         flush=flush_replay_rows,
+        replayer=lambda session: _replay_module().MeetingsReplay(session),
     )
 )
+
+
+def _replay_module() -> Any:
+    from . import replay  # imports this module's event lists
+
+    return replay

@@ -16,6 +16,7 @@ from . import aggregates  # noqa: F401  (registers the stream types)
 from .events import ORGANIZATION, PERSON, POST
 from .models import Alias, Organization, Person, Post, Tenure
 from .names import normalize_name
+from .replay import PeopleReplay
 
 
 def _sync_person(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
@@ -121,5 +122,6 @@ register_projector(
         name="people",
         syncs={PERSON: _sync_person, ORGANIZATION: _sync_organization, POST: _sync_post},
         models=[Tenure, Alias, Post, Person, Organization],
+        replayer=lambda session: PeopleReplay(session),
     )
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tracker.common import partialdate
 from tracker.eventstore.api import HistoryEntry, history
@@ -30,12 +30,25 @@ def person_resolve(person_id: uuid.UUID | str | None) -> uuid.UUID | None:
         current = _as_uuid(person_id)
     except ValueError:
         return None
+    return follow_merges(current, _merged_into_row)
+
+
+def _merged_into_row(person_id: uuid.UUID) -> tuple[bool, uuid.UUID | None]:
+    row = Person.objects.filter(pk=person_id).values("merged_into_id").first()
+    return (False, None) if row is None else (True, row["merged_into_id"])
+
+
+def follow_merges(
+    person_id: uuid.UUID, merged_into_of: Callable[[uuid.UUID], tuple[bool, uuid.UUID | None]]
+) -> uuid.UUID | None:
+    """The surviving person `person_id` redirects to, given `merged_into_of(id)` = (exists,
+    merged into); None if a person on the way does not exist. Shared with the replay."""
+    current = person_id
     seen: set[uuid.UUID] = set()
     for _ in range(MAX_REDIRECTS):
-        row = Person.objects.filter(pk=current).values("merged_into_id").first()
-        if row is None:
+        exists, target = merged_into_of(current)
+        if not exists:
             return None
-        target = row["merged_into_id"]
         if target is None or target in seen:
             return current
         seen.add(current)
@@ -44,10 +57,14 @@ def person_resolve(person_id: uuid.UUID | str | None) -> uuid.UUID | None:
 
 
 def _tenure_preference(tenure: Tenure) -> tuple:
+    return tenure_preference(tenure.start, tenure.end, tenure.acting, tenure.id)
+
+
+def tenure_preference(start: str, end: str, acting: bool, tenure_id: uuid.UUID) -> tuple:
     """Sort key, best first when reversed: latest start, then most precise start, then narrowest."""
-    start = partialdate.first_day(tenure.start) if tenure.start else dt.date.min
-    end = partialdate.last_day(tenure.end) if tenure.end else dt.date.max
-    return (start, len(tenure.start), -end.toordinal(), not tenure.acting, str(tenure.id))
+    first = partialdate.first_day(start) if start else dt.date.min
+    last = partialdate.last_day(end) if end else dt.date.max
+    return (first, len(start), -last.toordinal(), not acting, str(tenure_id))
 
 
 def posts_of(*, person_id: uuid.UUID | str, on: str) -> list[Tenure]:

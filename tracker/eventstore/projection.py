@@ -32,6 +32,13 @@ class Projector:
     # Optional, for bulk imports: stream type -> fn([(stream_id, state, events), ...]) writing
     # the rows of many streams an append starts, as `syncs` would one by one (see `project`).
     syncs_new: dict[str, Callable[[list], None]] = dataclasses.field(default_factory=dict)
+    # Optional, for fast replays on PostgreSQL (tracker/eventstore/replay.py): a factory
+    # `fn(replay) -> replayer` of an object that keeps this projector's rows in memory for the
+    # whole replay, given the same calls as `syncs` and `reacts_to` in the same order
+    # (`sync(stream_type, stream_id, state, events)`, `react(event)`), and COPYs them into the
+    # emptied tables in `write()`. Its stream types' evolvers must copy whatever they keep of
+    # a payload (the replay does not copy payloads for them).
+    replayer: Callable[[Any], Any] | None = None
 
 
 PROJECTORS: dict[str, Projector] = {}
@@ -68,6 +75,7 @@ class Replay:
     def __init__(self) -> None:
         self.buffers: dict[str, Any] = {}
         self.changes: Counter[str] = Counter()
+        self.replayers: dict[str, Any] = {}  # projector name -> its replayer (fast replays)
 
     def changed_except(self, name: str) -> int:
         return sum(n for other, n in self.changes.items() if other != name)

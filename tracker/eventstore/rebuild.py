@@ -14,6 +14,7 @@ from .models import Checkpoint, Event
 from .progress import progress
 from .projection import flush_replay, owned_models, replaying
 from .readmodel import projecting
+from .replay import replay as fast_replay
 from .store import (
     EVENT_COLUMNS,
     INLINE_CHECKPOINT,
@@ -28,6 +29,7 @@ from .store import (
 BATCH = 2000
 STATE_FLUSH = 50_000  # events between bulk writes of cached stream states and buffered rows
 STATE_CACHE = 200_000  # stream states kept in memory during a replay
+FAST_REPLAY = True  # use replay.py on PostgreSQL
 
 
 @dataclasses.dataclass
@@ -63,12 +65,17 @@ def _iter_events(after: int = 0) -> Iterator[StoredEvent]:
 def _replay(*, show_progress: bool) -> int:
     """Project every event again, one original append batch at a time (as they were live).
 
+    On PostgreSQL the fast replay (replay.py) does it; the generic path below serves SQLite
+    (and tests that compare both).
+
     Stream states are kept in memory and written in bulk every STATE_FLUSH events (the read
     models were emptied, so the cache is authoritative until it is flushed); the inline
     checkpoint is computed batch by batch as live appends write it, and written once at the end. Projectors see exactly the same calls as live, inside
     `replaying()`: they may skip existence reads and buffer their rows, which are flushed
     with the stream states and at the end.
     """
+    if FAST_REPLAY and connection.vendor == "postgresql":
+        return fast_replay(show_progress=show_progress)
     with replaying():
         count = _replay_events(show_progress=show_progress)
     return count

@@ -1,0 +1,222 @@
+"""Fast replay of the whole log into emptied read models (PostgreSQL).
+
+The generic replay (rebuild.py) goes through `project()` batch by batch, with model instances
+and ORM writes. This one makes the same calls in the same order, but:
+
+- the log is read with a raw server-side cursor as value rows, links with one query;
+- stream states are folded in place in memory by the aggregates' evolvers (upcasting only
+  payloads whose schema version is old), and COPYed into StreamState at the end;
+- projectors with a `replayer` (see `Projector.replayer`) keep their rows in memory and COPY
+  them at the end; the others run their ordinary syncs and reactions as they come. Those must
+  not read a replayer's tables, which are written only at the end.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator
+from itertools import groupby
+from typing import Any
+
+from django.db import connection
+
+from .aggregate import aggregate_for
+from .bulkcopy import copy_lines, json_text, text
+from .events import EVENT_TYPES, upcast
+from .models import Checkpoint, Event, EventLink, StreamState
+from .progress import progress
+from .projection import PROJECTORS, Replay, projectors_for_stream, reacting_projectors, replaying
+from .readmodel import projecting
+from .store import CHECKPOINT_EVERY, INLINE_CHECKPOINT, StoredEvent
+
+FETCH = 10_000  # rows per round trip of the server-side cursor
+
+
+class IdCache(dict):
+    """Canonical text of ids (`ids[value]`), each parsed once: a replay keys its rows by text,
+    the form COPY writes, and payloads may spell an id differently (upper case, no dashes)."""
+
+    def __missing__(self, key: Any) -> str:
+        value = self[key] = str(uuid.UUID(str(key)))
+        return value
+
+
+class ReplayEvent:
+    """One event of a replay, for evolvers and replayers: ids (`stream_id`, `related_ids`)
+    are canonical text, and `recorded_at` is PostgreSQL's text of the time, ready for COPY."""
+
+    __slots__ = (
+        "pk", "position", "stream_type", "stream_id", "version", "type", "schema_version", "data",
+        "metadata_json", "event_id", "recorded_at", "occurred_at", "related_ids",
+    )
+
+    def __init__(self, row: tuple, data: Any, schema_version: int, related_ids: tuple) -> None:
+        (
+            self.pk, self.position, self.stream_type, self.stream_id, self.version, self.type, _,
+            _, self.metadata_json, _, self.event_id, self.recorded_at, self.occurred_at,
+        ) = row
+        self.data, self.schema_version, self.related_ids = data, schema_version, related_ids
+
+    def stored(self) -> StoredEvent:
+        """The StoredEvent a projector without a replayer gets."""
+        return StoredEvent(
+            position=self.position, stream_type=self.stream_type, stream_id=uuid.UUID(self.stream_id),
+            version=self.version, type=self.type, schema_version=self.schema_version, data=self.data,
+            metadata=json.loads(self.metadata_json), event_id=uuid.UUID(self.event_id),
+            recorded_at=dt.datetime.fromisoformat(self.recorded_at), occurred_at=self.occurred_at,
+            related_ids=tuple(uuid.UUID(r) for r in self.related_ids),
+        )
+
+
+def _links() -> dict[int, tuple[str, ...]]:
+    table = connection.ops.quote_name(EventLink._meta.db_table)
+    out: dict[int, list[str]] = {}
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT event_id, related_id::text FROM {table} ORDER BY id")
+        for event_pk, related in cur.fetchall():
+            out.setdefault(event_pk, []).append(related)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _rows() -> Iterator[tuple]:
+    """Every event in position order as a value row.
+
+    Ids and times as text (parsing them costs more than the rest of a row; COPY takes text),
+    payload and metadata as JSON text, the append batch id extracted by the server.
+    """
+    table = connection.ops.quote_name(Event._meta.db_table)
+    connection.ensure_connection()
+    with connection.connection.cursor(name="eventstore_replay") as cur:
+        cur.itersize = FETCH
+        cur.execute(
+            "SELECT id, position, stream_type, stream_id::text, version, type, schema_version, data::text,"
+            " metadata::text, metadata->>'batch', event_id::text, recorded_at::text, occurred_at"
+            f" FROM {table} ORDER BY position"
+        )
+        yield from cur
+
+
+class _Replay:
+    def __init__(self, session: Replay) -> None:
+        self.session = session
+        for projector in PROJECTORS.values():
+            if projector.replayer is not None:
+                session.replayers[projector.name] = projector.replayer(session)
+        self.states: dict[str, list] = {}  # stream id -> [type, version, state, position, recorded_at]
+        self.stream_plans: dict[str, tuple] = {}
+        self.reaction_plans: dict[str, list[tuple[Any, Any]]] = {}
+        self.checkpoint: int | None = None
+
+    def _stream_plan(self, stream_type: str) -> tuple:
+        """(aggregate, [(projector, its replayer or None)], trusted) of a stream type.
+
+        Trusted: every projector of the stream type has a replayer, which vouches that the
+        aggregate's `initial()` is a fresh dict and its evolvers copy whatever they keep of a
+        payload, so neither is copied here (payloads are fresh from JSON and then dropped).
+        """
+        plan = self.stream_plans.get(stream_type)
+        if plan is None:
+            syncs = [(p, self.session.replayers.get(p.name)) for p in projectors_for_stream(stream_type)]
+            trusted = bool(syncs) and all(replayer is not None for _, replayer in syncs)
+            plan = self.stream_plans[stream_type] = (aggregate_for(stream_type), syncs, trusted)
+        return plan
+
+    def _reaction_plan(self, event_type: str) -> list[tuple[Any, Any]]:
+        plan = self.reaction_plans.get(event_type)
+        if plan is None:
+            plan = self.reaction_plans[event_type] = [
+                (p, self.session.replayers.get(p.name)) for p in reacting_projectors(event_type)
+            ]
+        return plan
+
+    def project(self, batch: list[ReplayEvent]) -> None:
+        """What `project()` does for one original append batch, in the same order."""
+        if len(batch) == 1:
+            self._sync(batch[0].stream_id, batch)
+        else:
+            for stream_id, group in groupby(batch, key=lambda e: e.stream_id):
+                self._sync(stream_id, list(group))
+        plans = self.reaction_plans
+        for ev in batch:
+            plan = plans.get(ev.type)
+            if plan is None:
+                plan = self._reaction_plan(ev.type)
+            for projector, replayer in plan:
+                if replayer is not None:
+                    replayer.react(ev)
+                else:
+                    projector.reacts_to[ev.type](ev.stored())
+        first, last = batch[0].position, batch[-1].position
+        if (last // CHECKPOINT_EVERY) * CHECKPOINT_EVERY >= first:  # store.checkpoint_after
+            self.checkpoint = last
+
+    def _sync(self, stream_id: str, events: list[ReplayEvent]) -> None:
+        stream_type = events[0].stream_type
+        plan = self.stream_plans.get(stream_type)
+        aggregate, syncs, trusted = plan if plan is not None else self._stream_plan(stream_type)
+        entry = self.states.get(stream_id)
+        if entry is None:
+            initial = aggregate.initial()
+            entry = self.states[stream_id] = [stream_type, 0, initial if trusted else copy.deepcopy(initial), 0, None]
+        state = entry[2]
+        stored = None if trusted else [ev.stored() for ev in events]
+        evolvers = aggregate.evolvers
+        for ev in events if trusted else stored:
+            if ev.type == "StateReverted":
+                state.update(copy.deepcopy(ev.data["fields"]))
+                continue
+            fn = evolvers.get(ev.type)
+            if fn is None:
+                raise LookupError(f"{aggregate.__name__} has no evolver for {ev.type}")
+            state = fn(state, ev.data if trusted else copy.deepcopy(ev.data), ev)
+        last = events[-1]
+        entry[1], entry[2], entry[3], entry[4] = last.version, state, last.position, last.recorded_at
+        for projector, replayer in syncs:
+            if replayer is not None:
+                replayer.sync(stream_type, stream_id, state, events)
+            else:
+                projector.syncs[stream_type](uuid.UUID(stream_id), state, stored)
+
+    def write(self) -> None:
+        for replayer in self.session.replayers.values():
+            replayer.write()
+        copy_lines(StreamState, (
+            f"{sid}\t{text(t)}\t{version}\t{json_text(state)}\t{position}\t{at}"
+            for sid, (t, version, state, position, at) in self.states.items()
+        ), ["stream_id", "stream_type", "version", "state", "last_position", "updated_at"])
+        if self.checkpoint is not None:
+            Checkpoint(name=INLINE_CHECKPOINT, last_position=self.checkpoint).save()
+
+
+def replay(*, show_progress: bool = False) -> int:
+    """Replay the whole log into the emptied read models; the number of events."""
+    current = {name: cls.schema_version for name, cls in EVENT_TYPES.items()}
+    links = _links()
+    count = 0
+    with replaying() as session, projecting():
+        run = _Replay(session)
+        rows: Iterator[tuple] = _rows()
+        if show_progress:
+            rows = progress(rows, total=Event.objects.count(), desc="replay", unit="ev")
+        batch: list[ReplayEvent] = []
+        batch_id: object = object()  # never equal to a first event's batch (None included)
+        for row in rows:
+            type_, schema, data = row[5], row[6], json.loads(row[7])
+            if schema != current.get(type_, schema):
+                schema, data = upcast(type_, schema, data)
+            ev = ReplayEvent(row, data, schema, links.get(row[0], ()))
+            # One original append per batch (metadata "batch"), as `project()` was called live.
+            if row[9] != batch_id:
+                if batch:
+                    run.project(batch)
+                batch = [ev]
+                batch_id = row[9]
+            else:
+                batch.append(ev)
+            count += 1
+        if batch:
+            run.project(batch)
+        run.write()
+    return count
