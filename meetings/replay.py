@@ -16,7 +16,7 @@ from typing import Any
 
 from people.names import normalize_name
 from tracker.common import partialdate
-from tracker.eventstore.bulkcopy import NULL, JsonText, copy_lines, copy_rows, json_text, text
+from tracker.eventstore.bulkcopy import NULL, CopyWriter, JsonText, json_text, text
 from tracker.eventstore.replay import IdCache
 
 from .events import ARTICLE
@@ -196,16 +196,16 @@ class MeetingsReplay:
             self._set_derived(pk, *self.derive(row[RECORDED], self.meetings[row[MEETING]][4], row[NAME]))
 
     # the end -----------------------------------------------------------------------------
-    def write(self) -> None:
+    def write(self, writer: CopyWriter) -> None:
         ids = self.ids
-        copy_rows(SourceArticle, (_article_row(pk, ids, *a) for pk, a in self.articles.items()))
-        copy_lines(Meeting, (_meeting_line(pk, ids, *m) for pk, m in self.meetings.items()), MEETING_COLUMNS)
-        copy_lines(Participation, (
+        writer.rows(SourceArticle, (_article_row(pk, ids, *a) for pk, a in self.articles.items()))
+        writer.lines(Meeting, (_meeting_line(pk, ids, *m) for pk, m in self.meetings.items()), MEETING_COLUMNS)
+        writer.lines(Participation, (
             f"{pk}\t{r[MEETING]}\t{text(r[NAME])}\t{text(r[KEY])}\t{r[RECORDED] or NULL}\t{r[PERSON] or NULL}\t"
             f"{r[TENURE] or NULL}\t{text(r[SIDE])}\t{'t' if r[HOST] else 'f'}"
             for pk, r in self.parts.items()
         ), PARTICIPATION_COLUMNS)
-        copy_lines(Citation, (
+        writer.lines(Citation, (
             f"{pk}\t{m}\t{a}\t{json_text(JsonText(evidence))}" for pk, (m, a, evidence) in self.cites.items()
         ), ["id", "meeting_id", "article_id", "evidence"])
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tracker.common import partialdate
-from tracker.eventstore.bulkcopy import copy_rows
+from tracker.eventstore.bulkcopy import CopyWriter
 from tracker.eventstore.replay import IdCache
 
 from .events import ORGANIZATION, PERSON, POST
@@ -167,9 +167,9 @@ class PeopleReplay:
         return [row[0], *(self.aliases.rows[pk][1] for pk in self.aliases.of.get(person_id, ()))]
 
     # the end ---------------------------------------------------------------------------
-    def write(self) -> None:
-        copy_rows(Organization, ((pk, *row) for pk, row in self.organizations.items()))
-        copy_rows(Post, ((pk, *row) for pk, row in self.posts.items()))
-        copy_rows(Person, ((pk, *row) for pk, row in self.persons.items()))
-        copy_rows(Alias, ((pk, *row) for pk, row in self.aliases.rows.items()))
-        copy_rows(Tenure, ((pk, *row) for pk, row in self.tenures.rows.items()))
+    def write(self, writer: CopyWriter) -> None:
+        writer.rows(Organization, ((pk, *row) for pk, row in self.organizations.items()))
+        writer.rows(Post, ((pk, *row) for pk, row in self.posts.items()))
+        writer.rows(Person, ((pk, *row) for pk, row in self.persons.items()))
+        writer.rows(Alias, ((pk, *row) for pk, row in self.aliases.rows.items()))
+        writer.rows(Tenure, ((pk, *row) for pk, row in self.tenures.rows.items()))

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import io
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection, models
 
-CHUNK = 20_000  # rows per COPY statement: bounds the text buffer's memory
+CHUNK = 20_000  # rows per COPY statement: with the writer's queue, bounds the text in memory
 NULL = "\\N"
 # COPY text format: a backslash starts an escape, tab separates columns, newline ends a row.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -55,40 +57,78 @@ def _converter(field: models.Field) -> Callable[[Any], str]:
 
 
 def columns(model: type[models.Model]) -> list[str]:
-    """Attribute names of the model's columns, in the order rows are given to `copy_rows`."""
+    """Attribute names of the model's columns, in the order `CopyWriter.rows` takes values."""
     return [f.attname for f in model._meta.concrete_fields]
 
 
-def copy_rows(model: type[models.Model], rows: Iterable[tuple]) -> int:
-    """COPY `rows` (value tuples in `columns(model)` order) into the model's table; row count."""
-    convert = [_converter(f) for f in model._meta.concrete_fields]
-    return copy_lines(model, ("\t".join([c(v) for c, v in zip(convert, row, strict=True)]) for row in rows))
+class CopyWriter:
+    """COPY rows into tables from a background thread, so PostgreSQL stores one chunk while
+    Python formats the next. Until `close()`, only the writer may use the connection.
 
+    Statements (`execute`) run in order with the COPYs, e.g. `SET CONSTRAINTS ALL IMMEDIATE`
+    to run the deferred foreign-key checks of the rows written so far while Python goes on.
+    """
 
-def copy_lines(model: type[models.Model], lines: Iterable[str], names: list[str] | None = None) -> int:
-    """COPY rows already formatted as COPY text lines, with the columns `names` (every column
-    of the model, in `columns(model)` order if not given)."""
-    if names is not None and names != columns(model):
-        raise ValueError(f"{model.__name__} has the columns {columns(model)}, not {names}")
-    quote = connection.ops.quote_name
-    fields = model._meta.concrete_fields
-    sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
-    chunk: list[str] = []
-    count = 0
-    with connection.cursor() as cur:
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self._raw = connection.connection
+        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="copy-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        with self._raw.cursor() as cur:
+            while (item := self._queue.get()) is not None:
+                if self._error is not None:
+                    continue  # drain, so the producer never blocks
+                sql, data = item
+                try:
+                    if data is None:
+                        cur.execute(sql)
+                    else:
+                        cur.copy_expert(sql, io.StringIO(data))
+                except BaseException as exc:  # re-raised in the caller's thread
+                    self._error = exc
+
+    def _put(self, sql: str, data: str | None) -> None:
+        if self._error is not None:
+            self.close()
+        self._queue.put((sql, data))
+
+    def execute(self, sql: str) -> None:
+        self._put(sql, None)
+
+    def rows(self, model: type[models.Model], rows: Iterable[tuple]) -> None:
+        """COPY `rows` (value tuples in `columns(model)` order) into the model's table."""
+        convert = [_converter(f) for f in model._meta.concrete_fields]
+        self.lines(model, ("\t".join([c(v) for c, v in zip(convert, row, strict=True)]) for row in rows))
+
+    def lines(self, model: type[models.Model], lines: Iterable[str], names: list[str] | None = None) -> None:
+        """COPY rows already formatted as COPY text lines, with the columns `names` (every
+        column of the model, in `columns(model)` order if not given)."""
+        if names is not None and names != columns(model):
+            raise ValueError(f"{model.__name__} has the columns {columns(model)}, not {names}")
+        quote = connection.ops.quote_name
+        fields = model._meta.concrete_fields
+        sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        chunk: list[str] = []
         for line in lines:
             chunk.append(line)
             if len(chunk) >= CHUNK:
-                count += _send(cur, sql, chunk)
-        count += _send(cur, sql, chunk)
-    return count
+                self._send(sql, chunk)
+        self._send(sql, chunk)
 
+    def _send(self, sql: str, lines: list[str]) -> None:
+        if lines:
+            lines.append("")  # the last row's newline
+            self._put(sql, "\n".join(lines))
+            lines.clear()
 
-def _send(cur: Any, sql: str, lines: list[str]) -> int:
-    if not lines:
-        return 0
-    n = len(lines)
-    lines.append("")  # the last row's newline
-    cur.copy_expert(sql, io.StringIO("\n".join(lines)))
-    lines.clear()
-    return n
+    def close(self) -> None:
+        """Wait for every COPY; raise the first error."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error

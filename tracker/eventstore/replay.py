@@ -12,9 +12,12 @@ and ORM writes. This one makes the same calls in the same order, but:
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
 from itertools import groupby
@@ -22,16 +25,25 @@ from typing import Any
 
 from django.db import connection
 
-from .aggregate import aggregate_for
-from .bulkcopy import copy_lines, json_text, text
+from .aggregate import AGGREGATES, aggregate_for
+from .bulkcopy import CopyWriter, json_text, text
 from .events import EVENT_TYPES, upcast
 from .models import Checkpoint, Event, EventLink, StreamState
 from .progress import progress
-from .projection import PROJECTORS, Replay, projectors_for_stream, reacting_projectors, replaying
+from .projection import (
+    PROJECTORS,
+    Replay,
+    owned_models,
+    projectors_for_stream,
+    reacting_projectors,
+    replaying,
+)
 from .readmodel import projecting
 from .store import CHECKPOINT_EVERY, INLINE_CHECKPOINT, StoredEvent
 
 FETCH = 10_000  # rows per round trip of the server-side cursor
+# PostgreSQL's text of a jsonb has no surrounding blanks: the scanner alone decodes it.
+_decode = json.JSONDecoder().scan_once
 
 
 class IdCache(dict):
@@ -80,22 +92,61 @@ def _links() -> dict[int, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _rows() -> Iterator[tuple]:
+def _rows(full_stream_types: list[str], full_types: list[str]) -> Iterator[tuple]:
     """Every event in position order as a value row.
 
     Ids and times as text (parsing them costs more than the rest of a row; COPY takes text),
-    payload and metadata as JSON text, the append batch id extracted by the server.
+    the payload as JSON text, the append batch id extracted by the server. Metadata, event id
+    and business time only for the events a StoredEvent is made of (of the stream types and
+    event types given): the others do not need them. A thread
+    fetches the next block of rows while the caller folds the current one (the wait for the
+    server releases the GIL); the rows are decoded in the caller's thread.
     """
     table = connection.ops.quote_name(Event._meta.db_table)
-    connection.ensure_connection()
-    with connection.connection.cursor(name="eventstore_replay") as cur:
-        cur.itersize = FETCH
+    with connection.cursor() as cur:
         cur.execute(
-            "SELECT id, position, stream_type, stream_id::text, version, type, schema_version, data::text,"
-            " metadata::text, metadata->>'batch', event_id::text, recorded_at::text, occurred_at"
-            f" FROM {table} ORDER BY position"
+            "DECLARE eventstore_replay NO SCROLL CURSOR FOR"
+            " SELECT id, position, stream_type, stream_id::text, version, type, schema_version, data::text,"
+            " CASE WHEN full_row THEN metadata::text END, metadata->>'batch',"
+            " CASE WHEN full_row THEN event_id::text END, recorded_at::text, CASE WHEN full_row THEN occurred_at END"
+            f" FROM (SELECT *, stream_type = ANY(%s) OR type = ANY(%s) AS full_row FROM {table}) e ORDER BY position",
+            [full_stream_types, full_types],
         )
-        yield from cur
+    raw = connection.connection
+    blocks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                cur = raw.cursor()
+                cur.execute(f"FETCH FORWARD {FETCH} FROM eventstore_replay")
+                blocks.put(cur)
+                if cur.rowcount < FETCH:
+                    return
+        except BaseException as exc:  # re-raised in the caller's thread
+            blocks.put(exc)
+
+    thread = threading.Thread(target=fetch, name="replay-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            block = blocks.get()
+            if isinstance(block, BaseException):
+                raise block
+            rows = block.fetchall()
+            block.close()
+            yield from rows
+            if len(rows) < FETCH:
+                break
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a reader waiting to hand over a block
+            with contextlib.suppress(queue.Empty):
+                blocks.get(timeout=0.1)
+        thread.join()
+    with connection.cursor() as cur:
+        cur.execute("CLOSE eventstore_replay")
 
 
 class _Replay:
@@ -180,14 +231,39 @@ class _Replay:
                 projector.syncs[stream_type](uuid.UUID(stream_id), state, stored)
 
     def write(self) -> None:
-        for replayer in self.session.replayers.values():
-            replayer.write()
-        copy_lines(StreamState, (
-            f"{sid}\t{text(t)}\t{version}\t{json_text(state)}\t{position}\t{at}"
-            for sid, (t, version, state, position, at) in self.states.items()
-        ), ["stream_id", "stream_type", "version", "state", "last_position", "updated_at"])
+        """COPY every replayer's rows and the stream states; run the deferred foreign-key checks
+        of the read models before the (larger) stream states, so they overlap their formatting."""
+        deferred = _deferred_foreign_keys()
+        writer = CopyWriter()
+        try:
+            for replayer in self.session.replayers.values():
+                replayer.write(writer)
+            if deferred:
+                writer.execute(f"SET CONSTRAINTS {deferred} IMMEDIATE")
+            writer.lines(StreamState, (
+                f"{sid}\t{text(t)}\t{version}\t{json_text(state)}\t{position}\t{at}"
+                for sid, (t, version, state, position, at) in self.states.items()
+            ), ["stream_id", "stream_type", "version", "state", "last_position", "updated_at"])
+            if deferred:
+                writer.execute(f"SET CONSTRAINTS {deferred} DEFERRED")
+        finally:
+            writer.close()
         if self.checkpoint is not None:
             Checkpoint(name=INLINE_CHECKPOINT, last_position=self.checkpoint).save()
+
+
+def _deferred_foreign_keys() -> str:
+    """The initially deferred foreign keys of the read models, as a SET CONSTRAINTS list."""
+    tables = [m._meta.db_table for m in owned_models()]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname) FROM pg_constraint c"
+            " JOIN pg_namespace n ON n.oid = c.connamespace"
+            " WHERE c.contype = 'f' AND c.condeferrable AND c.condeferred"
+            " AND c.conrelid = ANY(SELECT to_regclass(t) FROM unnest(%s::text[]) t)",
+            [tables],
+        )
+        return ", ".join(name for (name,) in cur.fetchall())
 
 
 def replay(*, show_progress: bool = False) -> int:
@@ -197,13 +273,17 @@ def replay(*, show_progress: bool = False) -> int:
     count = 0
     with replaying() as session, projecting():
         run = _Replay(session)
-        rows: Iterator[tuple] = _rows()
+        full_stream_types = [t for t in AGGREGATES if not run._stream_plan(t)[2]]
+        full_types = [
+            t for p in PROJECTORS.values() if p.replayer is None for t in p.reacts_to
+        ]
+        rows: Iterator[tuple] = _rows(full_stream_types, full_types)
         if show_progress:
             rows = progress(rows, total=Event.objects.count(), desc="replay", unit="ev")
         batch: list[ReplayEvent] = []
         batch_id: object = object()  # never equal to a first event's batch (None included)
         for row in rows:
-            type_, schema, data = row[5], row[6], json.loads(row[7])
+            type_, schema, data = row[5], row[6], _decode(row[7], 0)[0]
             if schema != current.get(type_, schema):
                 schema, data = upcast(type_, schema, data)
             ev = ReplayEvent(row, data, schema, links.get(row[0], ()))
