@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import gc
 import json
 import queue
 import threading
@@ -51,8 +52,11 @@ class IdCache(dict):
     the form COPY writes, and payloads may spell an id differently (upper case, no dashes)."""
 
     def __missing__(self, key: Any) -> str:
-        value = self[key] = str(uuid.UUID(str(key)))
-        return value
+        text = str(key)
+        if not (len(text) == 36 and text[8] == text[13] == text[18] == text[23] == "-" and text.islower()):
+            text = str(uuid.UUID(text))  # not the canonical spelling (PostgreSQL checks the others)
+        self[key] = text
+        return text
 
 
 class ReplayEvent:
@@ -266,12 +270,25 @@ def _deferred_foreign_keys() -> str:
         return ", ".join(name for (name,) in cur.fetchall())
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a replay allocates millions of long-lived dicts
+    (states, rows), each of which would make its full collections longer, and frees none."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def replay(*, show_progress: bool = False) -> int:
     """Replay the whole log into the emptied read models; the number of events."""
     current = {name: cls.schema_version for name, cls in EVENT_TYPES.items()}
     links = _links()
     count = 0
-    with replaying() as session, projecting():
+    with replaying() as session, projecting(), _no_cyclic_gc():
         run = _Replay(session)
         full_stream_types = [t for t in AGGREGATES if not run._stream_plan(t)[2]]
         full_types = [
