@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
 
+from people.names import normalize_name
 from tracker.common import partialdate
 from tracker.eventstore.api import (
     CommandError,
@@ -279,9 +279,7 @@ def _validate_participants(
 
 def _name_key(name: str) -> str:
     """Casefolded, accent-free letters only: "Park Yoon-Joo" and "park yoonjoo" match."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    stripped = unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
-    return "".join(c for c in stripped if c.isalpha())
+    return normalize_name(name)
 
 
 def _meeting_row(meeting_id: uuid.UUID) -> Meeting:

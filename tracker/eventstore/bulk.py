@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -18,7 +17,8 @@ from django.db import connection, models
 from .readmodel import ReadModel, _refuse_outside_projector
 
 
-def _str(value: str) -> str:
+def _str(value: Any) -> str:
+    value = str(value)  # also a TextChoices member
     # COPY's text format writes these four as backslash escapes.
     if "\\" in value or "\n" in value or "\r" in value or "\t" in value:
         value = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
@@ -30,30 +30,21 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False).replace("\\", "\\\\")
 
 
-# Text of each Python type COPY gets, by exact type (bool is an int, so it comes first).
-_BY_TYPE: dict[type, Callable[[Any], str]] = {
-    str: _str,
-    uuid.UUID: str,
-    bool: lambda v: "t" if v else "f",
-    int: str,
-    dt.datetime: dt.datetime.isoformat,
-    dt.date: dt.date.isoformat,
-}
+def _bool(value: Any) -> str:
+    return "t" if value else "f"
 
 
-def _text(value: Any) -> str:
-    to_text = _BY_TYPE.get(type(value))
-    if to_text is None:  # a subclass, e.g. a TextChoices member
-        to_text = next((f for t, f in _BY_TYPE.items() if isinstance(value, t)), None)
-        if to_text is None:
-            raise TypeError(f"cannot COPY a {type(value).__name__}")
-        value = str(value) if isinstance(value, str) else value
-    return to_text(value)
+def _iso(value: dt.date) -> str:
+    return value.isoformat()
 
 
-def _encoder(to_text: Callable[[Any], str]) -> Callable[[Any], str]:
-    """`to_text` for one column, NULL for None; the same object given again (one metadata
-    dict or timestamp for a whole batch) is encoded once."""
+def _nullable(to_text: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda value: "\\N" if value is None else to_text(value)
+
+
+def _repeated(to_text: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`to_text` that encodes the same object given again (one metadata dict or timestamp for
+    a whole batch) only once."""
     last: list[Any] = [object(), ""]
 
     def encode(value: Any) -> str:
@@ -64,9 +55,22 @@ def _encoder(to_text: Callable[[Any], str]) -> Callable[[Any], str]:
     return encode
 
 
+def _encoder(field: models.Field) -> Callable[[Any], str]:
+    """COPY text of a column's Python values (a relation's: those of the field it points to)."""
+    target = field.target_field if field.is_relation else field
+    if isinstance(target, models.JSONField):
+        return _repeated(_json)
+    if isinstance(target, models.DateField):  # DateTimeField too
+        return _repeated(_iso)
+    if isinstance(target, models.BooleanField):
+        return _nullable(_bool)
+    if isinstance(target, models.UUIDField | models.IntegerField | models.AutoField):
+        return _nullable(str)  # UUIDs (or their text), ints: nothing to escape
+    return _nullable(_str)
+
+
 def _encoders(model: type[models.Model], columns: Sequence[str]) -> list[Callable[[Any], str]]:
-    fields = [model._meta.get_field(c) for c in columns]
-    return [_encoder(_json if isinstance(f, models.JSONField) else _text) for f in fields]
+    return [_encoder(model._meta.get_field(c)) for c in columns]
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
