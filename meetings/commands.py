@@ -27,6 +27,7 @@ from tracker.eventstore.api import (
     append_many,
     content_hash,
     content_put,
+    cyclic_gc_paused,
     load,
 )
 
@@ -988,8 +989,9 @@ def meeting_record_many(*, meetings: Sequence[dict], context: Context) -> list[u
     `meeting_record` and `meeting_cite_article` would append (a MeetingRecorded, then one
     ArticleCited per citation), all appended in one go and projected in bulk.
     """
-    writes, errors = _meeting_writes(meetings)
-    if errors:
-        raise CommandError("no meeting was recorded", errors)
-    append_many(writes, context=context)
+    with cyclic_gc_paused():
+        writes, errors = _meeting_writes(meetings)
+        if errors:
+            raise CommandError("no meeting was recorded", errors)
+        append_many(writes, context=context)
     return [w.stream_id for w in writes]

@@ -88,3 +88,22 @@ def test_insert_rows_writes_awkward_values_and_only_inside_a_projector():
         )
     row = StreamState.objects.get(pk=stream_id)
     assert (row.state, row.updated_at) == (state, now)
+
+
+def test_the_cyclic_gc_is_paused_only_for_the_block_and_left_as_it_was():
+    import gc
+
+    from tracker.eventstore.api import cyclic_gc_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a failed batch")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # someone else's pause is not ended by ours
+    finally:
+        gc.enable()

@@ -1,6 +1,6 @@
 """Public surface of the event store; apps import from here only."""
 from .aggregate import Aggregate, aggregate_for, register_aggregate
-from .bulk import insert_rows
+from .bulk import cyclic_gc_paused, insert_rows
 from .content import content_get, content_hash, content_put, content_takedown
 from .context import Context
 from .errors import (
@@ -51,6 +51,7 @@ __all__ = [
     "content_takedown",
     "current_replay",
     "current_version",
+    "cyclic_gc_paused",
     "diff",
     "event",
     "events_after",

@@ -6,10 +6,12 @@ costs more than the database's own work. Read models are still written only by p
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -98,3 +100,17 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     names = ", ".join(qn(model._meta.get_field(c).column) for c in columns)
     with connection.cursor() as cur:
         cur.copy_expert(f"COPY {qn(model._meta.db_table)} ({names}) FROM STDIN", buffer)
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk write. A batch allocates a few hundred
+    thousand short-lived dicts and lists, which reference counting frees; counted as new
+    objects, they set off full collections over the whole heap (~10 % of an import)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
