@@ -5,13 +5,16 @@ import pytest
 from django.db import DatabaseError, connection, connections, transaction
 
 from tests.eventstore.sample import SampleNamed
-from tracker.eventstore import rebuild
+from tracker.eventstore import rebuild, store
 from tracker.eventstore.api import (
     ConcurrencyConflict,
     Context,
     InvalidMetadata,
     ReadModelWriteRefused,
+    StreamNotFound,
+    StreamWrite,
     append,
+    append_many,
     events_after,
     history,
     load,
@@ -238,3 +241,139 @@ def test_polling_reader_never_skips_a_late_committing_event():
     all_positions = list(Event.objects.values_list("position", flat=True))
     assert seen == all_positions
     assert len(seen) == writers * per_writer
+
+
+# --- the append path: one round trip for lock, version check, rows and links ---------------------
+
+
+def test_a_stale_append_inside_a_transaction_raises_the_current_version_and_leaves_it_usable():
+    # given
+    stream = uuid.uuid4()
+    _name(stream, 0, "one")
+    _name(stream, 1, "two")
+    # when: the caller catches the conflict and goes on in the same transaction
+    with transaction.atomic():
+        with pytest.raises(ConcurrencyConflict) as err:
+            _name(stream, 1, "stale")
+        _name(stream, 2, "three")
+    # then
+    assert (err.value.expected, err.value.current) == (1, 2)
+    assert list(Event.objects.filter(stream_id=stream).values_list("version", flat=True)) == [1, 2, 3]
+    assert load(stream) == ({"name": "three", "language": "en"}, 3)
+
+
+def test_a_multi_stream_append_writes_gapless_positions_links_and_states():
+    # given
+    a, b, linked = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    _name(a, 0, "a1")
+    # when: two streams, three events, each stream linking to the other and to a third object
+    stored = append_many(
+        [
+            StreamWrite("sample", a, 1, [SampleNamed(name="a2"), SampleNamed(name="a3")], [b, linked, a]),
+            StreamWrite("sample", b, 0, [SampleNamed(name="b1")], [a, linked]),
+        ],
+        context=CTX,
+    )
+    # then
+    rows = list(Event.objects.values_list("stream_id", "version", "position"))
+    positions = [r[2] for r in rows]
+    assert positions == list(range(positions[0], positions[0] + 4))
+    assert [e.position for e in stored] == positions[1:]
+    assert {(e.stream_id, e.version) for e in stored} == {(a, 2), (a, 3), (b, 1)}
+    links = {(e.stream_id, e.version): set(e.related_ids) for e in stored}
+    assert links[(a, 2)] == links[(a, 3)] == {b, linked}
+    assert links[(b, 1)] == {a, linked}
+    assert events_after(positions[0]) == stored  # the links were written as returned
+    assert load(a) == ({"name": "a3", "language": "en"}, 3)
+    assert load(b) == ({"name": "b1", "language": "en"}, 1)
+    assert {e.stream_id for e in Event.objects.filter(links__related_id=linked)} == {a, b}
+    assert {e.event.version for e in history(b) if e.related} == {2, 3}  # a's events link to b
+    assert rebuild.check()[0] == []
+
+
+def test_one_stale_stream_of_a_multi_stream_append_writes_nothing():
+    a, b = uuid.uuid4(), uuid.uuid4()
+    _name(a, 0, "a1")
+    _name(b, 0, "b1")
+    before = Event.objects.count()
+    with pytest.raises(ConcurrencyConflict) as err:
+        append_many(
+            [StreamWrite("sample", a, 1, [SampleNamed(name="a2")]), StreamWrite("sample", b, 0, [SampleNamed(name="b0")])],
+            context=CTX,
+        )
+    assert (err.value.stream_id, err.value.expected, err.value.current) == (b, 0, 1)
+    assert Event.objects.count() == before
+    assert load(a) == ({"name": "a1", "language": "en"}, 1)
+
+
+def test_a_state_remembered_in_a_rolled_back_transaction_is_not_recalled_later():
+    """What load() keeps for the append may include the transaction's own, rolled-back writes."""
+    stream = uuid.uuid4()
+    _name(stream, 0, "one")
+
+    @transaction.atomic  # one Atomic object, reused by every call
+    def step(*, fail: bool) -> dict | None:
+        load(stream)  # kept for this transaction's append
+        if fail:
+            raise RuntimeError("roll back")
+        return store._recall_state(stream, 1)
+
+    with pytest.raises(RuntimeError):
+        step(fail=True)
+    assert store._recall_state(stream, 1) is None
+    with transaction.atomic():
+        assert store._recall_state(stream, 1) is None
+    assert step(fail=False) == {"name": "one", "language": "en"}  # the same transaction recalls it
+
+
+def test_as_of_loads_equal_folds_of_the_stored_events():
+    stream = uuid.uuid4()
+    for version, name in enumerate(["one", "two", "three", "four"]):
+        _name(stream, version, name)
+    stored = Event.objects.filter(stream_id=stream).order_by("version")
+    for row in stored:
+        expected = ({"name": row.data["name"], "language": "en"}, row.version)
+        assert load(stream, as_of_position=row.position) == expected
+        assert load(stream, as_of_version=row.version) == expected
+        assert load(stream, stream_type="sample", as_of_time=row.recorded_at)[1] >= row.version
+    with pytest.raises(StreamNotFound):
+        load(stream, stream_type="meeting", as_of_version=2)
+    with pytest.raises(StreamNotFound):
+        load(stream, as_of_position=stored[0].position - 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_appends_to_many_streams_keep_positions_gapless_and_states_equal_to_a_replay():
+    streams = [uuid.uuid4() for _ in range(3)]
+    for stream in streams:
+        _name(stream, 0, "start")
+    barrier = threading.Barrier(3)
+    conflicts: list[int] = []
+
+    def writer(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(20):
+                stream = streams[(n + i) % 3]
+                try:
+                    with transaction.atomic():
+                        _, version = load(stream)
+                        _name(stream, version, f"{n}-{i}")
+                except ConcurrencyConflict:
+                    conflicts.append(n)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    positions = list(Event.objects.values_list("position", flat=True))
+    assert positions == list(range(positions[0], positions[0] + len(positions)))
+    assert len(positions) == 3 + 60 - len(conflicts)
+    for stream in streams:
+        versions = list(Event.objects.filter(stream_id=stream).values_list("version", flat=True))
+        assert versions == list(range(1, len(versions) + 1))
+    assert rebuild.check()[0] == []

@@ -14,7 +14,7 @@ from .errors import (
 from .events import DomainEvent, event, upcaster
 from .history import HistoryEntry, StateReverted, diff, history, revert_events, stream_revert
 from .projection import Projector, current_replay, register_projector
-from .readmodel import ReadModel, projecting
+from .readmodel import ReadModel, collecting_rows, projecting, row_written, update_row, written_row
 from .store import (
     StoredEvent,
     StreamWrite,
@@ -43,6 +43,7 @@ __all__ = [
     "StreamNotFound",
     "StreamWrite",
     "aggregate_for",
+    "collecting_rows",
     "append",
     "append_many",
     "content_get",
@@ -62,7 +63,10 @@ __all__ = [
     "projecting",
     "register_aggregate",
     "register_projector",
+    "row_written",
     "revert_events",
     "stream_revert",
+    "update_row",
     "upcaster",
+    "written_row",
 ]

@@ -1,6 +1,7 @@
 """Who runs a command, through what, and why: the metadata every event carries."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import uuid
 from typing import Any
@@ -57,6 +58,12 @@ class Context:
             raise InvalidMetadata("a user action needs the user's id")
         if not self.actor_name:
             raise InvalidMetadata("an actor name is required")
-        return {k: v for k, v in dataclasses.asdict(self).items() if v not in (None, "")} | {
-            "reason": self.reason
-        }
+        # Every field is a JSON scalar except `source`, the one value that needs a copy
+        # (cheaper than dataclasses.asdict, which copies each field).
+        values = {name: getattr(self, name) for name in _FIELD_NAMES}
+        if self.source is not None:
+            values["source"] = copy.deepcopy(self.source)
+        return {k: v for k, v in values.items() if v not in (None, "")} | {"reason": self.reason}
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Context))

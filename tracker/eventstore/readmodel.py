@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 from .errors import ReadModelWriteRefused
 
 _projecting: contextvars.ContextVar[bool] = contextvars.ContextVar("projecting", default=False)
+_collected: contextvars.ContextVar[dict | None] = contextvars.ContextVar("collected_rows", default=None)
+M = TypeVar("M", bound=models.Model)
 
 
 @contextlib.contextmanager
@@ -77,3 +80,78 @@ class ReadModel(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         _refuse_outside_projector(type(self), "delete")
         return super().delete(*args, **kwargs)
+
+
+# Fields whose Python values psycopg2 sends as they are (no get_db_prep_save call needed;
+# PostgreSQL's adapt_datefield_value returns dates unchanged).
+_PLAIN_FIELDS = (
+    models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.UUIDField,
+    models.DateField,
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _update_sql(model: type[models.Model], returning: tuple[str, ...]) -> tuple[str, list[tuple[str, Any]]]:
+    """The UPDATE statement and, per column, (attribute, converter or None if plain)."""
+    qn = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in returning]
+    sql = (
+        f"UPDATE {qn(model._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
+        f"WHERE {qn(model._meta.pk.column)} = %s"
+    )
+    if returning:
+        sql += f" RETURNING {', '.join(qn(model._meta.get_field(name).column) for name in returning)}"
+    plain = (type(f) in _PLAIN_FIELDS for f in fields)
+    return sql, [(f.attname, None if p else f.get_db_prep_save) for f, p in zip(fields, plain, strict=True)]
+
+
+def update_row(row: models.Model, *, keep: tuple[str, ...] = ()) -> bool:
+    """UPDATE every column of `row` except those in `keep`, which are read back into `row`.
+
+    One plain statement (PostgreSQL: UPDATE … RETURNING), without the ORM's per-call query
+    building; False, and nothing read, when no row has that primary key. Projectors only.
+    """
+    model = type(row)
+    _refuse_outside_projector(model, "update_row")
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection, not one per use
+    assert db.vendor == "postgresql", "UPDATE … RETURNING with PostgreSQL's types"
+    sql, columns = _update_sql(model, keep)
+    params = [getattr(row, name) if prep is None else prep(getattr(row, name), db) for name, prep in columns]
+    params.append(row.pk)
+    with db.cursor() as cur:
+        cur.execute(sql, params)
+        found = cur.fetchone() if keep else (cur.rowcount or None)
+    if not found:
+        return False
+    for name, value in zip(keep, found if keep else (), strict=True):
+        setattr(row, name, value)
+    row._state.adding, row._state.db = False, db.alias
+    return True
+
+
+@contextlib.contextmanager
+def collecting_rows() -> Iterator[dict[tuple[type, Any], models.Model]]:
+    """Collect the read-model rows projectors write inside the block, by (model, pk).
+
+    A command wraps its append in it to return the row its events produced as the projector
+    wrote it, instead of reading it back (`written_row`).
+    """
+    rows: dict[tuple[type, Any], models.Model] = {}
+    token = _collected.set(rows)
+    try:
+        yield rows
+    finally:
+        _collected.reset(token)
+
+
+def row_written(row: models.Model) -> None:
+    """Hand a whole row a projector has just written to the enclosing `collecting_rows()`."""
+    rows = _collected.get()
+    if rows is not None:
+        rows[(type(row), row.pk)] = row
+
+
+def written_row(rows: dict[tuple[type, Any], models.Model], model: type[M], pk: Any) -> M:
+    """The row of `model` with `pk` as collected, else read from the table."""
+    found = rows.get((model, pk))
+    return found if found is not None else model._default_manager.get(pk=pk)  # type: ignore[return-value]
