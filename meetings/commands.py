@@ -25,10 +25,12 @@ from tracker.eventstore.api import (
     StreamWrite,
     append,
     append_many,
+    collecting_rows,
     content_hash,
     content_put,
     cyclic_gc_paused,
     load,
+    written_row,
 )
 
 from .events import (
@@ -283,8 +285,16 @@ def _name_key(name: str) -> str:
     return normalize_name(name)
 
 
-def _meeting_row(meeting_id: uuid.UUID) -> Meeting:
-    return Meeting.objects.get(pk=meeting_id)
+def _meeting_row(meeting_id: uuid.UUID, rows: dict | None = None) -> Meeting:
+    """The meeting's row: as the command's projection wrote it (`rows`), else from the table."""
+    return written_row(rows or {}, Meeting, meeting_id)
+
+
+def _append(**kwargs: Any) -> dict:
+    """`append`, returning the read-model rows its projection wrote (see `collecting_rows`)."""
+    with collecting_rows() as rows:
+        append(**kwargs)
+    return rows
 
 
 # --- meetings -----------------------------------------------------------------------------
@@ -310,7 +320,7 @@ def meeting_record(
         errors.add("meeting_id", f"{meeting_id!r} is not a valid id.")
     errors.raise_if_any("the meeting was not recorded")
     assert stream_id is not None
-    append(
+    rows = _append(
         stream_type=MEETING,
         stream_id=stream_id,
         expected_version=0,
@@ -318,7 +328,7 @@ def meeting_record(
         context=context,
         related_ids=_person_uuids(entries),
     )
-    return _meeting_row(stream_id)
+    return _meeting_row(stream_id, rows)
 
 
 def _person_uuids(entries: Iterable[dict]) -> list[uuid.UUID]:
@@ -337,13 +347,14 @@ def meeting_revise(
     errors.raise_if_any("the meeting was not changed")
     delta = {k: v for k, v in clean.items() if state.get(k) != v}
     if delta:
-        append(
+        rows = _append(
             stream_type=MEETING,
             stream_id=stream_id,
             expected_version=expected_version,
             events=[MeetingRevised(changes=delta)],
             context=context,
         )
+        return _meeting_row(stream_id, rows)
     return _meeting_row(stream_id)
 
 
@@ -399,7 +410,7 @@ def meeting_participant_remove(
             "the participant was not removed",
             {"participation_id": [f"A meeting needs at least {MIN_PARTICIPANTS} participants."]},
         )
-    append(
+    rows = _append(
         stream_type=MEETING,
         stream_id=stream_id,
         expected_version=expected_version,
@@ -407,7 +418,7 @@ def meeting_participant_remove(
         context=context,
         related_ids=_person_uuids([entry]),
     )
-    return _meeting_row(stream_id)
+    return _meeting_row(stream_id, rows)
 
 
 @transaction.atomic
@@ -468,14 +479,14 @@ def meeting_status_change(
     elif len(source) > _MAX_LENGTHS["status_source"]:
         errors.add("source", f"At most {_MAX_LENGTHS['status_source']} characters.")
     errors.raise_if_any("the status was not changed")
-    append(
+    rows = _append(
         stream_type=MEETING,
         stream_id=stream_id,
         expected_version=expected_version,
         events=[MeetingStatusChanged(status=status, source=source)],
         context=context,
     )
-    return _meeting_row(stream_id)
+    return _meeting_row(stream_id, rows)
 
 
 def _validate_evidence(evidence: Any, errors: _Errors) -> list[dict]:
@@ -539,7 +550,7 @@ def meeting_uncite_article(
     matches = [c for c in state["citations"] if c["article_id"] == str(article_id)]
     if not matches:
         raise CommandError("not cited", {"article_id": [f"Article {article_id} is not cited here."]})
-    append(
+    rows = _append(
         stream_type=MEETING,
         stream_id=stream_id,
         expected_version=expected_version,
@@ -547,7 +558,7 @@ def meeting_uncite_article(
         context=context,
         related_ids=[uuid.UUID(matches[0]["article_id"])],
     )
-    return _meeting_row(stream_id)
+    return _meeting_row(stream_id, rows)
 
 
 @transaction.atomic
@@ -647,14 +658,14 @@ def meeting_retract(*, meeting_id: uuid.UUID, context: Context, expected_version
         raise CommandError("already retracted", {"meeting_id": ["The meeting is already retracted."]})
     if not (context.reason or note):
         raise CommandError("a retraction needs a reason", {"reason": ["This field is required."]})
-    append(
+    rows = _append(
         stream_type=MEETING,
         stream_id=stream_id,
         expected_version=expected_version,
         events=[MeetingRetracted(note=note)],
         context=context,
     )
-    return _meeting_row(stream_id)
+    return _meeting_row(stream_id, rows)
 
 
 @transaction.atomic
@@ -663,14 +674,14 @@ def meeting_restore(*, meeting_id: uuid.UUID, context: Context, expected_version
     stream_id, state, _ = _load_meeting(meeting_id, expected_version)
     if not state.get("retracted"):
         raise CommandError("not retracted", {"meeting_id": ["The meeting is not retracted."]})
-    append(
+    rows = _append(
         stream_type=MEETING,
         stream_id=stream_id,
         expected_version=expected_version,
         events=[MeetingRestored(note=note)],
         context=context,
     )
-    return _meeting_row(stream_id)
+    return _meeting_row(stream_id, rows)
 
 
 # --- articles -----------------------------------------------------------------------------

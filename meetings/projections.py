@@ -13,6 +13,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 
 from people.names import normalize_name
@@ -24,6 +25,8 @@ from tracker.eventstore.api import (
     insert_rows,
     projecting,
     register_projector,
+    row_written,
+    update_row,
 )
 
 from .events import ARTICLE, MEETING
@@ -102,7 +105,7 @@ def _meeting_values(stream_id: uuid.UUID, state: dict, version: int, updated_at:
         kind=state.get("kind") or "",
         topics=list(state.get("topics") or []),
         occasion=state.get("occasion") or "",
-        merged_into_id=state.get("merged_into") or None,
+        merged_into_id=uuid.UUID(state["merged_into"]) if state.get("merged_into") else None,
         retracted=bool(state.get("retracted")),
         version=version,
         updated_at=updated_at,
@@ -123,11 +126,17 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         return
     if events[0].version > 1 and all(_leaves_children(e) for e in events):
         # Only the meeting's own fields changed (not its date): its participations and
-        # citations are as they were, so one UPDATE does (created_at is kept).
+        # citations are as they were, so one UPDATE does (created_at is kept, and read back
+        # so the command can return the whole row).
         row = _meeting_row(stream_id, state, events[-1].version, events[-1].recorded_at, None)
-        fields = {name: getattr(row, name) for name in _MEETING_COLUMNS if name != "created_at"}
-        if Meeting.objects.filter(pk=stream_id).update(**fields):
-            return
+        if connection.vendor == "postgresql":
+            if update_row(row, keep=("created_at",)):
+                row_written(row)
+                return
+        else:
+            fields = {name: getattr(row, name) for name in _MEETING_COLUMNS if name != "created_at"}
+            if Meeting.objects.filter(pk=stream_id).update(**fields):
+                return
     date = state.get("date") or ""
     # A stream's first batch: no row of it exists yet, and its entries' ids were just made by
     # the command, so there is nothing to look up and the rows are inserted in bulk.
@@ -135,6 +144,7 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
     prior = None if fresh else Meeting.objects.filter(pk=stream_id).only("created_at", "date").first()
     meeting = _meeting_row(stream_id, state, events[-1].version, events[-1].recorded_at, _created_at(prior, events))
     meeting.save(force_insert=prior is None, force_update=prior is not None)
+    row_written(meeting)
     # A merged meeting's entries now live on the meeting it was merged into.
     merged = bool(state.get("merged_into"))
     participants = [] if merged else state.get("participants") or []

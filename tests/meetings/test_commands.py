@@ -1,6 +1,7 @@
 import datetime as dt
 import threading
 import uuid
+from typing import Any
 
 import pytest
 from django.db import connections
@@ -459,3 +460,88 @@ def test_two_racing_registrations_of_one_article_make_one_article():
     # then: both got the same article, and the log holds one registration
     assert len(ids) == 2 and ids[0] == ids[1]
     assert Event.objects.filter(type="ArticleRegistered").count() == 1
+
+
+# --- the rows commands return ------------------------------------------------------------------
+
+
+def _columns(meeting: Meeting) -> dict:
+    return {f.attname: getattr(meeting, f.attname) for f in Meeting._meta.concrete_fields}
+
+
+def test_commands_return_the_meeting_row_as_stored(ctx, record):
+    # given / when: commands whose projection writes the whole row or one UPDATE
+    recorded = record(topics=["alliance"], status="planned")
+    revised = commands.meeting_revise(
+        meeting_id=recorded.id, changes={"title": "New title", "topics": ["trade"]}, context=ctx, expected_version=1
+    )
+    redated = commands.meeting_revise(
+        meeting_id=recorded.id, changes={"date": "2025-08"}, context=ctx, expected_version=2
+    )
+    held = commands.meeting_status_change(
+        meeting_id=recorded.id, status="held", source="a readout", context=ctx, expected_version=3
+    )
+    unchanged = commands.meeting_revise(
+        meeting_id=recorded.id, changes={"title": "New title"}, context=ctx, expected_version=4
+    )
+    # then each equals the row read back, with the same Python types
+    returned = [recorded, revised, redated, held, unchanged]
+    assert [m.version for m in returned] == [1, 2, 3, 4, 4]
+    assert _columns(returned[-1]) == _columns(Meeting.objects.get(pk=recorded.id))
+    assert revised.created_at == recorded.created_at and revised.topics == ["trade"]
+    assert not revised._state.adding and revised._state.db == "default"
+    for meeting in returned:
+        assert {k: type(v) for k, v in _columns(meeting).items()} == {
+            k: type(v) for k, v in _columns(Meeting.objects.get(pk=recorded.id)).items()
+        }
+
+
+def test_read_models_after_single_event_commands_equal_a_rebuild(ctx, record, cho):
+    from tracker.eventstore import rebuild
+
+    # given / when: commands through the one-UPDATE path and through the full sync
+    meeting = record(participants=[{"person_id": cho}, {"name": "Kim Min-jun"}, {"name": "Park Yoon-joo"}])
+    version = 1
+    for changes in ({"title": "A"}, {"summary": "B", "topics": ["x"]}, {"date": "2025-09-02"}, {"kind": "summit"}):
+        commands.meeting_revise(meeting_id=meeting.id, changes=changes, context=ctx, expected_version=version)
+        version += 1
+    park = next(p for p in Participation.objects.filter(meeting=meeting) if p.name == "Park Yoon-joo")
+    commands.meeting_participant_remove(
+        meeting_id=meeting.id, participation_id=park.id, context=ctx, expected_version=version
+    )
+    commands.meeting_retract(meeting_id=meeting.id, context=ctx, expected_version=version + 1, note="dup")
+    commands.meeting_restore(meeting_id=meeting.id, context=ctx, expected_version=version + 2, note="not a dup")
+    # then
+    assert rebuild.check()[0] == []
+    assert Meeting.objects.get(pk=meeting.id).version == version + 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_revisions_of_one_meeting_end_in_one_success_and_one_conflict(ctx, record):
+    # given
+    meeting = record()
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def revise(title: str) -> None:
+        try:
+            barrier.wait()
+            commands.meeting_revise(meeting_id=meeting.id, changes={"title": title}, context=ctx, expected_version=1)
+            outcomes.append("ok")
+        except ConcurrencyConflict as exc:
+            outcomes.append(("conflict", exc.current))
+        finally:
+            connections.close_all()
+
+    # when
+    threads = [threading.Thread(target=revise, args=(t,)) for t in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then
+    assert sorted(outcomes, key=str) == [("conflict", 2), "ok"]
+    row = Meeting.objects.get(pk=meeting.id)
+    assert (row.version, row.title in ("a", "b")) == (2, True)
+    assert list(Event.objects.filter(stream_id=meeting.id).values_list("version", flat=True)) == [1, 2]
