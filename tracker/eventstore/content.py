@@ -30,8 +30,10 @@ def content_hash(text: str) -> str:
 def content_put(text: str) -> str:
     """Store a text once and return its hash (idempotent)."""
     digest = content_hash(text)
-    Content.objects.get_or_create(
-        sha256=digest, defaults={"text": text, "size": len(text), "stored_at": timezone.now()}
+    # One INSERT ... ON CONFLICT DO NOTHING (get_or_create took a SELECT and a savepoint);
+    # a text already stored, or taken down, is left as it is.
+    Content.objects.bulk_create(
+        [Content(sha256=digest, text=text, size=len(text), stored_at=timezone.now())], ignore_conflicts=True
     )
     return digest
 
