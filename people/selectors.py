@@ -151,21 +151,10 @@ def person_resolve_many(person_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID
         rows = Person.objects.filter(pk__in=frontier).values_list("id", "merged_into_id")
         merged_into.update(rows)
         frontier = {t for _, t in rows if t is not None and t not in merged_into}
-    out: dict[uuid.UUID, uuid.UUID | None] = {}
-    for person_id in wanted:
-        current: uuid.UUID | None = person_id
-        seen: set[uuid.UUID] = set()
-        for _ in range(MAX_REDIRECTS):
-            if current not in merged_into:
-                current = None  # no such row, as person_resolve says
-                break
-            target = merged_into[current]
-            if target is None or target in seen:
-                break
-            seen.add(current)
-            current = target
-        out[person_id] = current
-    return out
+    def merged_into_of(person_id: uuid.UUID) -> tuple[bool, uuid.UUID | None]:
+        return person_id in merged_into, merged_into.get(person_id)
+
+    return {person_id: follow_merges(person_id, merged_into_of) for person_id in wanted}
 
 
 def person_ids_by_name_keys(keys: Iterable[str]) -> dict[str, set[uuid.UUID]]:

@@ -7,41 +7,15 @@ costs more than the database's own work. Read models are still written only by p
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gc
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
 
+from .bulkcopy import _converter
 from .readmodel import ReadModel, _refuse_outside_projector
-
-
-def _str(value: Any) -> str:
-    value = str(value)  # also a TextChoices member
-    # COPY's text format writes these four as backslash escapes.
-    if "\\" in value or "\n" in value or "\r" in value or "\t" in value:
-        value = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return value
-
-
-def _json(value: Any) -> str:
-    # json.dumps writes control characters as escapes, so only backslashes need doubling.
-    return json.dumps(value, ensure_ascii=False).replace("\\", "\\\\")
-
-
-def _bool(value: Any) -> str:
-    return "t" if value else "f"
-
-
-def _iso(value: dt.date) -> str:
-    return value.isoformat()
-
-
-def _nullable(to_text: Callable[[Any], str]) -> Callable[[Any], str]:
-    return lambda value: "\\N" if value is None else to_text(value)
 
 
 def _repeated(to_text: Callable[[Any], str]) -> Callable[[Any], str]:
@@ -51,28 +25,18 @@ def _repeated(to_text: Callable[[Any], str]) -> Callable[[Any], str]:
 
     def encode(value: Any) -> str:
         if value is not last[0]:
-            last[0], last[1] = value, "\\N" if value is None else to_text(value)
+            last[0], last[1] = value, to_text(value)
         return last[1]
 
     return encode
 
 
-def _encoder(field: models.Field) -> Callable[[Any], str]:
-    """COPY text of a column's Python values (a relation's: those of the field it points to)."""
-    target = field.target_field if field.is_relation else field
-    if isinstance(target, models.JSONField):
-        return _repeated(_json)
-    if isinstance(target, models.DateField):  # DateTimeField too
-        return _repeated(_iso)
-    if isinstance(target, models.BooleanField):
-        return _nullable(_bool)
-    if isinstance(target, models.UUIDField | models.IntegerField | models.AutoField):
-        return _nullable(str)  # UUIDs (or their text), ints: nothing to escape
-    return _nullable(_str)
-
-
 def _encoders(model: type[models.Model], columns: Sequence[str]) -> list[Callable[[Any], str]]:
-    return [_encoder(model._meta.get_field(c)) for c in columns]
+    fields = [model._meta.get_field(c) for c in columns]
+    return [
+        _repeated(_converter(f)) if isinstance(f, models.JSONField | models.DateField) else _converter(f)
+        for f in fields
+    ]
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -104,9 +68,9 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
 
 @contextlib.contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a bulk write. A batch allocates a few hundred
-    thousand short-lived dicts and lists, which reference counting frees; counted as new
-    objects, they set off full collections over the whole heap (~10 % of an import)."""
+    """Pause the cyclic garbage collector for a bulk write or a replay. Both allocate dicts
+    and lists by the hundred thousand (a replay keeps millions); counted as new objects, they
+    set off full collections over the whole heap (~10 % of an import) that find no cycles."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import gc
 import json
 import queue
 import threading
@@ -27,6 +26,7 @@ from typing import Any
 from django.db import connection
 
 from .aggregate import AGGREGATES, aggregate_for
+from .bulk import cyclic_gc_paused
 from .bulkcopy import CopyWriter, json_text, text
 from .events import EVENT_TYPES, upcast
 from .models import Checkpoint, Event, EventLink, StreamState
@@ -270,25 +270,12 @@ def _deferred_foreign_keys() -> str:
         return ", ".join(name for (name,) in cur.fetchall())
 
 
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: a replay allocates millions of long-lived dicts
-    (states, rows), each of which would make its full collections longer, and frees none."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def replay(*, show_progress: bool = False) -> int:
     """Replay the whole log into the emptied read models; the number of events."""
     current = {name: cls.schema_version for name, cls in EVENT_TYPES.items()}
     links = _links()
     count = 0
-    with replaying() as session, projecting(), _no_cyclic_gc():
+    with replaying() as session, projecting(), cyclic_gc_paused():
         run = _Replay(session)
         full_stream_types = [t for t in AGGREGATES if not run._stream_plan(t)[2]]
         full_types = [
