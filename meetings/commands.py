@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Case, Q, When
 
 from people.names import normalize_name
 from tracker.common import partialdate
@@ -742,11 +743,17 @@ def _validate_article(values: dict[str, Any], errors: _Errors) -> dict[str, Any]
 
 
 def article_find_existing(*, canonical_url: str = "", content_hash: str = "") -> SourceArticle | None:
-    """The article already stored under this canonical URL or body hash, if any."""
+    """The article already stored under this canonical URL (first) or body hash, if any."""
+    if canonical_url and content_hash:
+        # one query: the URL's article if there is one, else the body's
+        same_url = Q(canonical_url=canonical_url)
+        return (
+            SourceArticle.objects.filter(same_url | Q(content_hash=content_hash))
+            .order_by(Case(When(same_url, then=0), default=1), "created_at", "id")
+            .first()
+        )
     if canonical_url:
-        found = SourceArticle.objects.filter(canonical_url=canonical_url).order_by("created_at", "id").first()
-        if found:
-            return found
+        return SourceArticle.objects.filter(canonical_url=canonical_url).order_by("created_at", "id").first()
     if content_hash:
         return SourceArticle.objects.filter(content_hash=content_hash).order_by("created_at", "id").first()
     return None

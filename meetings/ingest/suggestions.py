@@ -122,11 +122,52 @@ def _participant_keys(participants: list[dict]) -> list[str]:
     return sorted({normalize_name(p["name"]) for p in participants})
 
 
-def _record_matches(mention: dict, participants: list[dict], proposed_id: uuid.UUID) -> tuple[Meeting, float] | None:
+def _participants(mention: dict, known: KnownPeople) -> list[dict]:
+    """The mention's participants: {name}, with the person id when the name is on record."""
+    participants = []
+    for name in mention["participants"]:
+        person_id = known.ids_by_key.get(normalize_name(name))
+        participants.append({"person_id": str(person_id), "name": name} if person_id else {"name": name})
+    return participants
+
+
+def _live_participations():
+    return Participation.objects.filter(meeting__merged_into__isnull=True, meeting__retracted=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class NamedOnRecord:
+    """What record matching needs about names, read once per article: the aliases of its
+    known persons, and the meetings whose participants were recorded by name only, by name."""
+
+    aliases: dict[str, set[str]]  # person id -> alias names
+    meetings: dict[str, set[uuid.UUID]]  # name as recorded -> meeting ids
+
+
+def _named_on_record(participant_lists: list[list[dict]]) -> NamedOnRecord:
+    ids = {p["person_id"] for ps in participant_lists for p in ps if p.get("person_id")}
+    aliases: dict[str, set[str]] = defaultdict(set)
+    for person_id, name in Alias.objects.filter(person_id__in=ids).values_list("person_id", "name") if ids else ():
+        aliases[str(person_id)].add(name)
+    spellings = {p["name"] for ps in participant_lists for p in ps} | {n for ns in aliases.values() for n in ns}
+    meetings: dict[str, set[uuid.UUID]] = defaultdict(set)
+    if spellings:
+        # name_key (indexed) is normalize_name(name): it narrows the rows, `name` decides
+        rows = _live_participations().filter(
+            person__isnull=True, name_key__in={normalize_name(s) for s in spellings}, name__in=spellings
+        )
+        for name, meeting_id in rows.values_list("name", "meeting_id"):
+            meetings[name].add(meeting_id)
+    return NamedOnRecord(aliases, meetings)
+
+
+def _record_matches(
+    mention: dict, participants: list[dict], named: NamedOnRecord, proposed_id: uuid.UUID
+) -> tuple[Meeting, float] | None:
     """The meeting on record that this mention most likely reports, if any."""
     keys = _participant_keys(participants)
     ids = [p["person_id"] for p in participants if p.get("person_id")]
-    live = Participation.objects.filter(meeting__merged_into__isnull=True, meeting__retracted=False)
+    live = _live_participations()
     if len(ids) >= 2:
         # at least two of the same persons on record: the cheap, indexed case
         candidate_ids = set(
@@ -140,13 +181,10 @@ def _record_matches(mention: dict, participants: list[dict], proposed_id: uuid.U
         candidate_ids = set()
     # Participants recorded by name only (before they were on record) match by their name.
     spellings = {p["name"] for p in participants}
-    if ids:
-        spellings |= set(Alias.objects.filter(person_id__in=ids).values_list("name", flat=True))
-    candidate_ids |= set(
-        # name_key (indexed) is normalize_name(name): it narrows the rows, `name` decides
-        live.filter(person__isnull=True, name_key__in={normalize_name(s) for s in spellings}, name__in=spellings)
-        .values_list("meeting_id", flat=True)
-    )
+    for person_id in ids:
+        spellings |= named.aliases.get(person_id, set())
+    for spelling in spellings:
+        candidate_ids |= named.meetings.get(spelling, set())
     if not candidate_ids:
         return None
     best: tuple[Meeting, float] | None = None
@@ -275,19 +313,16 @@ Write = Callable[[], object]  # a moderation command with its arguments, run in 
 
 
 def _propose_meeting(
-    article: SourceArticle, m: dict, known: KnownPeople, pending: Callable[[], list[PendingProposal]], robot, ctx
+    article: SourceArticle, m: dict, participants: list[dict], named: NamedOnRecord,
+    pending: Callable[[], list[PendingProposal]], robot, ctx,
 ) -> tuple[str, uuid.UUID | None, Write]:
     """The right proposal for one meeting mention: (what happens, the meeting it is about, the write)."""
-    participants = []
-    for name in m["participants"]:
-        person_id = known.ids_by_key.get(normalize_name(name))
-        participants.append({"person_id": str(person_id), "name": name} if person_id else {"name": name})
     keys = _participant_keys(participants)
     key = mention_key(keys, m)
     proposed_id = proposed_meeting_id(article.id, key)
     evidence = _evidence(article.id, m.get("evidence", []))
     confidence = float(m.get("confidence", 0.5))
-    on_record = _record_matches(m, participants, proposed_id)
+    on_record = _record_matches(m, participants, named, proposed_id)
     if on_record:
         meeting, score = on_record
         commands = [{"command": "meeting_cite_article", "args": {
@@ -431,11 +466,14 @@ def article_suggest(*, article_id: uuid.UUID) -> list[MentionOutcome]:
         )
         mentions = sorted(mentions, key=lambda m: -m.confidence)[:MAX_MEETINGS_PER_ARTICLE]
     attached = set()
-    # read once, when a mention is not on record: the writes below come after every decision
+    # Read once per article (the writes below come after every decision): names on record,
+    # and the pending proposals when a mention is not on record.
+    records = [meeting_record(mention) for mention in mentions]
+    participants = [_participants(record, known) for record in records]
+    named = _named_on_record(participants) if records else NamedOnRecord({}, {})
     pending = functools.cache(functools.partial(_pending_proposals, article.id))
-    for mention in mentions:
-        record = meeting_record(mention)
-        action, target, write = _propose_meeting(article, record, known, pending, robot, ctx)
+    for record, their_participants in zip(records, participants, strict=True):
+        action, target, write = _propose_meeting(article, record, their_participants, named, pending, robot, ctx)
         outcomes.append(MentionOutcome(record, action, target))
         if action == "attach":
             # An article is evidence on a proposal once (a second mention of the same proposed

@@ -419,6 +419,14 @@ def test_marking_a_copy_points_at_the_root_original_and_refuses_cycles(ctx):
         commands.article_mark_duplicate(article_id=original.id, of_id=copy.id, context=ctx, expected_version=1)
 
 
+def test_an_existing_article_is_found_by_its_url_first_then_by_its_body(ctx):
+    by_body = _article(ctx, url="https://a.example/one", text=BODY)
+    by_url = _article(ctx, url="https://b.example/two", text=BODY + " other")
+    assert commands.article_find_existing(canonical_url="https://b.example/two", content_hash=content_hash(BODY)) == by_url
+    assert commands.article_find_existing(canonical_url="https://c.example/new", content_hash=content_hash(BODY)) == by_body
+    assert commands.article_find_existing(canonical_url="https://c.example/new", content_hash=content_hash("x")) is None
+
+
 def test_a_copy_recognised_on_arrival_is_registered_marked_in_one_append(ctx):
     # given an original and a copy of it
     original = _article(ctx)

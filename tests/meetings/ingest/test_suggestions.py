@@ -221,3 +221,16 @@ def test_the_suggestion_task_of_an_article_that_is_gone_does_nothing():
 
     assert suggest_from_article_task(str(uuid.uuid4())) == 0
     assert not Proposal.objects.exists()
+
+
+def test_a_meeting_recorded_with_names_only_is_cited_by_a_report_of_it(db):
+    # given a meeting whose participants are on record by name only (no persons yet)
+    meeting = meeting_record(
+        participants=[{"name": "Park Yoon-joo"}, {"name": "Allison Hooker"}],
+        date="2025-10-10", status="held", context=SYSTEM,
+    )
+    # when an article reports it
+    (outcome,) = article_suggest(article_id=_ingest(HELD, "2025-10-10").id)
+    # then
+    assert outcome.action == "cite" and outcome.meeting_id == meeting.id
+
