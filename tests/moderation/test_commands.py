@@ -216,6 +216,12 @@ def test_evidence_attached_one_by_one_is_projected_as_a_rebuild_gives_it(robot):
     # then every item has its row, in order, and a rebuild writes the same rows
     rows = ProposalEvidence.objects.filter(proposal_id=sub.proposal_id).order_by("index")
     assert [(e.index, e.article_id) for e in rows] == list(enumerate([ARTICLE, *articles]))
+    assert Proposal.objects.get(pk=sub.proposal_id).version == 5
+    # and a proposal raised without evidence takes its article from the first attachment
+    bare = _robot_submit(robot, [change(uuid.uuid4(), size="M")], key="bare", evidence=None)
+    proposal_attach_evidence(proposal_id=bare.proposal_id, user=robot, context=ctx(robot, via="suggestion"),
+                             expected_version=1, evidence={"article_id": str(articles[0]), "sentences": []})
+    assert Proposal.objects.get(pk=bare.proposal_id).article_id == articles[0]
     assert rebuild.check()[0] == []
 
 

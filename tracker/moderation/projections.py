@@ -22,6 +22,15 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 
 def _sync_proposal(stream_id: uuid.UUID, state: dict, events: list) -> None:
     evidence = state.get("evidence", [])
+    types = {e.type for e in events}
+    attached = sum(e.type == "ProposalAttached" for e in events)
+    if types == {"ProposalAttached"} and len(evidence) > attached:
+        # Attachments only append evidence (the first item, and so article_id, stays): the row
+        # changes in its version alone, and only the new items are inserted, so a proposal
+        # that collects evidence from many copies of a story costs the same per attachment.
+        Proposal.objects.filter(pk=stream_id).update(updated_at=events[-1].recorded_at, version=events[-1].version)
+        _insert_evidence(stream_id, evidence, first=len(evidence) - attached)
+        return
     Proposal(
         id=stream_id,
         kind=state["kind"],
@@ -46,16 +55,15 @@ def _sync_proposal(stream_id: uuid.UUID, state: dict, events: list) -> None:
         updated_at=events[-1].recorded_at,
         version=events[-1].version,
     ).save()
-    types = {e.type for e in events}
     if "ChangeProposed" in types:
         ProposalEvidence.objects.filter(proposal_id=stream_id).delete()
-        first = 0
-    elif "ProposalAttached" in types:
-        # Attachments only append to the list: insert the new items, not the whole list again
-        # (a proposal that collects evidence from many copies of a story stays linear).
-        first = len(evidence) - sum(e.type == "ProposalAttached" for e in events)
-    else:
-        return
+        _insert_evidence(stream_id, evidence, first=0)
+    elif attached:
+        _insert_evidence(stream_id, evidence, first=len(evidence) - attached)
+
+
+def _insert_evidence(stream_id: uuid.UUID, evidence: list[dict], *, first: int) -> None:
+    """Evidence rows for items `first`.. of the list (ids derived from the proposal and index)."""
     ProposalEvidence.objects.bulk_create(
         [
             ProposalEvidence(
