@@ -107,3 +107,19 @@ def test_the_cyclic_gc_is_paused_only_for_the_block_and_left_as_it_was():
         assert not gc.isenabled()  # someone else's pause is not ended by ours
     finally:
         gc.enable()
+
+
+def test_every_aggregate_starts_from_a_new_state_on_each_call():
+    # a fold of a new stream fills initial() in place (see _project_new_streams)
+    from tracker.eventstore.aggregate import AGGREGATES
+
+    def containers(value, found):
+        if isinstance(value, dict | list):
+            found.append(value)
+            for v in value.values() if isinstance(value, dict) else value:
+                containers(v, found)
+        return found
+
+    for aggregate in AGGREGATES.values():
+        first, second = containers(aggregate.initial(), []), containers(aggregate.initial(), [])
+        assert not {id(c) for c in first} & {id(c) for c in second}, aggregate.__name__

@@ -26,6 +26,8 @@ class Aggregate:
 
     @classmethod
     def initial(cls) -> dict[str, Any]:
+        """The state before the first event: a new dict (and new lists and dicts in it) on
+        every call, so a fold may fill it in place."""
         return {}
 
     @classmethod

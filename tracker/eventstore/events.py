@@ -32,8 +32,19 @@ class DomainEvent:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+_ATOMS = frozenset({str, int, float, bool, type(None)})  # immutable: shared, not copied
+
+
 def _copied(value: Any) -> Any:
-    if isinstance(value, str | int | float | bool) or value is None:
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    # The common containers by exact type, atoms inline: a call per value cost the most.
+    if kind is dict:
+        return {k: v if type(v) in _ATOMS else _copied(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _ATOMS else _copied(v) for v in value]
+    if isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, dict):
         return {k: _copied(v) for k, v in value.items()}

@@ -568,9 +568,10 @@ def _project_new_streams(stored: list[StoredEvent]) -> None:
     for stream_id, group in groupby(stored, key=lambda e: e.stream_id):
         events = list(group)
         stream_type = events[0].stream_type
-        # The payloads were built for this append and are stored already, and the state lives
-        # only as long as this projection: the fold need not copy them.
-        state = aggregate_for(stream_type).fold(events, None, copy_state=False, copy_payloads=False)
+        # The payloads were built for this append and are stored already, the state lives only
+        # as long as this projection, and initial() is a new dict: the fold need copy nothing.
+        aggregate = aggregate_for(stream_type)
+        state = aggregate.fold(events, aggregate.initial(), copy_state=False, copy_payloads=False)
         last = events[-1]
         rows.append((stream_id, stream_type, last.version, state, last.position, last.recorded_at))
         by_type.setdefault(stream_type, []).append((stream_id, state, events))
