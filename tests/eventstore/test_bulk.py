@@ -63,10 +63,30 @@ def test_a_stale_stream_in_a_bulk_append_writes_nothing():
     # when
     with pytest.raises(ConcurrencyConflict) as caught:
         append_many([StreamWrite("sample", s, 0, [SampleNamed(name="b")]) for s in ids], context=CTX)
-    # then
+    # then: nothing written, and the transaction goes on (the COPY ran in a savepoint)
     assert caught.value.stream_id == taken and caught.value.current == 1
     assert Event.objects.count() == events
     assert not StreamState.objects.filter(stream_id__in=ids[:-1]).exists()
+
+
+@pytest.mark.postgres
+def test_a_bulk_append_to_existing_streams_checks_each_version():
+    # given: streams at version 1
+    ids = [uuid.uuid4() for _ in range(COPY_STREAMS)]
+    append_many([StreamWrite("sample", s, 0, [SampleNamed(name="a")]) for s in ids], context=CTX)
+    events = Event.objects.count()
+    # when: one write was made against a stale version
+    stale = [StreamWrite("sample", s, 0 if n == 3 else 1, [SampleNamed(name="b")]) for n, s in enumerate(ids)]
+    with pytest.raises(ConcurrencyConflict) as caught:
+        append_many(stale, context=CTX)
+    # then
+    assert (caught.value.stream_id, caught.value.expected, caught.value.current) == (ids[3], 0, 1)
+    assert Event.objects.count() == events
+    # when: every version is right
+    append_many([StreamWrite("sample", s, 1, [SampleNamed(name="b")]) for s in ids], context=CTX)
+    # then
+    assert all(load(s) == ({"name": "b", "language": "en"}, 2) for s in ids)
+    assert rebuild.check()[0] == []
 
 
 def test_insert_rows_writes_awkward_values_and_only_inside_a_projector():

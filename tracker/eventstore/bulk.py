@@ -62,7 +62,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     buffer.seek(0)
     qn = connection.ops.quote_name
     names = ", ".join(qn(model._meta.get_field(c).column) for c in columns)
-    with connection.cursor() as cur:
+    with connection.cursor() as cur, connection.wrap_database_errors:  # Django's IntegrityError etc.
         cur.copy_expert(f"COPY {qn(model._meta.db_table)} ({names}) FROM STDIN", buffer)
 
 

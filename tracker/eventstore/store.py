@@ -201,38 +201,37 @@ def _append_copy(
     payloads: list[dict],
     metadata: dict,
 ) -> tuple[ConcurrencyConflict | None, list[StoredEvent]]:
-    """Append to many streams (a bulk import) on PostgreSQL: lock and read every version in
-    one query, then the events in one COPY and their links in one INSERT. Nothing is written
-    when a version is stale."""
-    table = connection.ops.quote_name(Event._meta.db_table)
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s); "
-            f"SELECT stream_id, MAX(version) FROM {table} WHERE stream_id = ANY(%s::uuid[]) GROUP BY stream_id "
-            f"UNION ALL SELECT NULL, MAX(position) FROM {table}",
-            [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY, [w.stream_id for w in writes]],
-        )
-        found = dict(cur.fetchall())
-    last_position = found.pop(None) or 0
+    """Append to many streams (a bulk import) on PostgreSQL: lock and read the versions in one
+    query, then the events in one COPY and their links in one INSERT. Nothing is written when
+    a version is stale.
+
+    Only streams that exist are looked up: a new stream's first event is version 1, which
+    UNIQUE(stream_id, version) refuses if the stream was started meanwhile, so the COPY runs
+    in a savepoint and such a refusal becomes the ConcurrencyConflict (a lookup of 500 new
+    ids cost more than the rest of the append's queries).
+    """
+    versions, last_position = _lock_and_read_many([w.stream_id for w in writes if w.expected_version])
     for w in writes:
-        if found.get(w.stream_id, 0) != w.expected_version:
-            return ConcurrencyConflict(
-                stream_id=w.stream_id, expected=w.expected_version, current=found.get(w.stream_id, 0)
-            ), []
+        if w.expected_version and versions.get(w.stream_id, 0) != w.expected_version:
+            return _conflict(w, versions.get(w.stream_id, 0)), []
     # Written now: the current shape, nothing to upcast.
     values = _event_values(pending, payloads, metadata, last_position + 1, timezone.now())
     stored = [StoredEvent(**v, related_ids=w.links(offset)) for v, (w, offset, _, _) in zip(values, pending, strict=True)]
     columns = COPY_COLUMNS
     try:
-        insert_rows(Event, columns, ([getattr(e, c) for c in columns] for e in stored))
+        with transaction.atomic():  # the savepoint a started stream's refusal rolls back to
+            insert_rows(Event, columns, ([getattr(e, c) for c in columns] for e in stored))
     except IntegrityError as exc:
+        # Which new stream exists already? (The lock is held: taking it again is a no-op.)
+        versions, _ = _lock_and_read_many([w.stream_id for w in writes if not w.expected_version])
+        for w in writes:
+            if not w.expected_version and versions.get(w.stream_id):
+                return _conflict(w, versions[w.stream_id]), []
         # Only reachable if a writer bypassed the lock; still never two events per version.
-        w = writes[0]
-        raise ConcurrencyConflict(
-            stream_id=w.stream_id, expected=w.expected_version, current=w.expected_version + 1
-        ) from exc
+        raise _conflict(writes[0], writes[0].expected_version + 1) from exc
     links = [(e.position, r) for e in stored for r in e.related_ids]
     if links:
+        table = connection.ops.quote_name(Event._meta.db_table)
         link_table = connection.ops.quote_name(EventLink._meta.db_table)
         with connection.cursor() as cur:
             # Link ids in link order, as bulk_create gives them (history lists links by id).
@@ -243,6 +242,25 @@ def _append_copy(
                 [[p for p, _ in links], [r for _, r in links]],
             )
     return None, stored
+
+
+def _lock_and_read_many(stream_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, int], int]:
+    """Take the append lock (PostgreSQL), then read the streams' versions (those that exist)
+    and the log's last position, in one round trip."""
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s); "
+            f"SELECT stream_id, MAX(version) FROM {table} WHERE stream_id = ANY(%s::uuid[]) GROUP BY stream_id "
+            f"UNION ALL SELECT NULL, MAX(position) FROM {table}",
+            [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY, stream_ids],
+        )
+        found = dict(cur.fetchall())
+    return found, found.pop(None) or 0
+
+
+def _conflict(w: StreamWrite, current: int) -> ConcurrencyConflict:
+    return ConcurrencyConflict(stream_id=w.stream_id, expected=w.expected_version, current=current)
 
 
 def _append_generic(
