@@ -18,6 +18,7 @@ from tracker.eventstore.api import (
     events_after,
     history,
     load,
+    projecting,
     stream_revert,
 )
 from tracker.eventstore.models import Checkpoint, Event
@@ -377,3 +378,29 @@ def test_racing_appends_to_many_streams_keep_positions_gapless_and_states_equal_
         versions = list(Event.objects.filter(stream_id=stream).values_list("version", flat=True))
         assert versions == list(range(1, len(versions) + 1))
     assert rebuild.check()[0] == []
+
+
+@pytest.mark.postgres
+def test_held_state_writes_run_before_any_later_query_of_the_projection():
+    from tracker.eventstore.models import StreamState
+
+    # given two stream states to write, held back by the projection
+    a, b = uuid.uuid4(), uuid.uuid4()
+    _name(a, 0, "a")
+    _name(b, 0, "b")
+    held = store._Deferred(connection)
+    update = "UPDATE eventstore_streamstate SET version = version + 10 WHERE stream_id = %s"
+    with projecting(), connection.execute_wrapper(held):
+        held.add(update, [a])
+        # when: a query with parameters carries it, and reads its effect
+        assert StreamState.objects.get(pk=a).version == 11
+        held.add(update, [b])
+        # a query without parameters sends it first, on its own
+        with connection.cursor() as cur:
+            cur.execute("SELECT 100 * 1")
+            assert cur.fetchone() == (100,)
+        assert StreamState.objects.get(pk=b).version == 11
+        held.add(update, [a])
+        held.flush()
+    # then
+    assert StreamState.objects.get(pk=a).version == 21 and not held.sql
