@@ -285,7 +285,8 @@ def _append_sql(streams: int, events: int, links: int) -> str:
     Statements in order: the lock timeout (SET LOCAL: only this transaction waits at most this
     long), the advisory lock, then one statement that reads the last position and each stream's
     version once the lock is held, inserts the rows and their links only if every version is
-    the expected one, and returns (last position, versions, new row ids in position order).
+    the expected one, and returns (the last position before the append, the versions). Links
+    get their ids in link order, as bulk_create gives them (history lists links by id).
     """
     table = connection.ops.quote_name(Event._meta.db_table)
     link_table = connection.ops.quote_name(EventLink._meta.db_table)
@@ -307,10 +308,11 @@ def _append_sql(streams: int, events: int, links: int) -> str:
         f"WHERE cur.versions = ARRAY[{', '.join(['%s::int'] * streams)}] RETURNING id, position)"
     )
     if links:
-        pairs = ", ".join("(%s::int, %s::uuid)" for _ in range(links))
+        pairs = ", ".join(f"({k}, %s::int, %s::uuid)" for k in range(links))
         sql += (
             f", lnk AS (INSERT INTO {link_table} (event_id, related_id) SELECT ins.id, l.related_id "
-            f"FROM ins, cur, (VALUES {pairs}) AS l (n, related_id) WHERE ins.position = cur.last + l.n)"
+            f"FROM ins, cur, (VALUES {pairs}) AS l (k, n, related_id) WHERE ins.position = cur.last + l.n "
+            "ORDER BY l.k)"
         )
     return sql + " SELECT cur.last, cur.versions FROM cur"
 
