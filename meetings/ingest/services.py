@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from meetings.commands import article_find_existing, article_mark_duplicate, article_register
@@ -136,17 +136,17 @@ def _stored(*, canonical_url: str, digest: str) -> bool:
 def _original_of(sig: list[int]) -> uuid.UUID | None:
     """The earliest stored article a text with this signature is a near-copy of, if any."""
     sharing_a_band = FingerprintBand.objects.filter(band__in=range(neardup.BANDS), digest__in=neardup.bands(sig))
+    copy_of = SourceArticle.objects.filter(pk=OuterRef("article_id")).order_by().values("duplicate_of_id")[:1]
     best, best_score = None, neardup.THRESHOLD
-    for candidate, signature in ArticleFingerprint.objects.filter(
-        article_id__in=sharing_a_band.values("article_id")
-    ).values_list("article_id", "signature"):
+    for candidate, signature, original in (
+        ArticleFingerprint.objects.filter(article_id__in=sharing_a_band.values("article_id"))
+        .annotate(original=Subquery(copy_of))  # the candidate's own original, in the same query
+        .values_list("article_id", "signature", "original")
+    ):
         score = neardup.similarity(sig, signature)
         if score >= best_score:
-            best, best_score = candidate, score
-    if best is None:
-        return None
-    original = SourceArticle.objects.filter(pk=best).values_list("duplicate_of_id", flat=True).first()
-    return original or best  # link to the root, not to another copy
+            best, best_score = original or candidate, score  # link to the root, not to another copy
+    return best
 
 
 def _fingerprint_save(article_id: uuid.UUID, sig: list[int]) -> None:

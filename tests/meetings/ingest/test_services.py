@@ -67,6 +67,15 @@ def test_syndicated_copy_is_linked_to_its_original():
     assert other.duplicate_of is None
 
 
+def test_a_copy_of_a_copy_is_linked_to_the_first_original():
+    original = article_ingest_text(text=STORY, context=CTX, url="https://wire.example/a")
+    copy = STORY.replace("(Yonhap) ", "") + " Reporting by staff."
+    first = article_ingest_text(text=copy, context=CTX, url="https://other.example/b")
+    second = article_ingest_text(text=copy + " Edited by desk.", context=CTX, url="https://third.example/c")
+    assert first.duplicate_of == second.duplicate_of == original.article.id
+    assert SourceArticle.objects.get(pk=second.article.id).duplicate_of_id == original.article.id
+
+
 def test_publication_time_keeps_the_local_date():
     result = article_ingest_text(text=STORY, context=CTX, published="2025-10-10T07:30:00+09:00")
     assert result.article.published_date == "2025-10-10"
