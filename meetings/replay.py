@@ -32,6 +32,11 @@ MEETING, RECORDED, NAME, PERSON, TENURE, SIDE, HOST, KEY = range(8)
 
 
 def _keeps_children(events: list) -> bool:
+    if len(events) == 1:  # the common case, without the loop
+        ev = events[0]
+        if ev.type == "MeetingRevised":
+            return "date" not in (ev.data.get("changes") or {})
+        return ev.type in _KEEPS_CHILDREN
     for ev in events:
         if ev.type == "MeetingRevised":
             if "date" in (ev.data.get("changes") or {}):

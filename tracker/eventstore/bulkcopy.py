@@ -35,6 +35,15 @@ class JsonText(str):
     """A JSON field's value already serialised by json.dumps (ASCII only)."""
 
 
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def compact_json_text(value: Any) -> str:
+    """`json_text` without blanks after separators: less for PostgreSQL to parse (jsonb keeps
+    no formatting, so the stored value is the same)."""
+    return _compact(value).replace("\\", "\\\\")
+
+
 def _nullable(fn: Callable[[Any], str]) -> Callable[[Any], str]:
     return lambda v: NULL if v is None else fn(v)
 

@@ -27,7 +27,7 @@ from django.db import connection
 
 from .aggregate import AGGREGATES, aggregate_for
 from .bulk import cyclic_gc_paused
-from .bulkcopy import CopyWriter, json_text, text
+from .bulkcopy import CopyWriter, compact_json_text, text
 from .events import EVENT_TYPES, upcast
 from .models import Checkpoint, Event, EventLink, StreamState
 from .progress import progress
@@ -188,24 +188,37 @@ class _Replay:
 
     def project(self, batch: list[ReplayEvent]) -> None:
         """What `project()` does for one original append batch, in the same order."""
-        if len(batch) == 1:
-            self._sync(batch[0].stream_id, batch)
-        else:
-            for stream_id, group in groupby(batch, key=lambda e: e.stream_id):
-                self._sync(stream_id, list(group))
         plans = self.reaction_plans
+        if len(batch) == 1:  # most appends are one event: the same steps, without the loops
+            ev = batch[0]
+            self._sync(ev.stream_id, batch)
+            plan = plans.get(ev.type)
+            if plan is None:
+                plan = self._reaction_plan(ev.type)
+            if plan:
+                self._react(plan, ev)
+            if ev.position % CHECKPOINT_EVERY == 0:  # store.checkpoint_after of one event
+                self.checkpoint = ev.position
+            return
+        for stream_id, group in groupby(batch, key=lambda e: e.stream_id):
+            self._sync(stream_id, list(group))
         for ev in batch:
             plan = plans.get(ev.type)
             if plan is None:
                 plan = self._reaction_plan(ev.type)
-            for projector, replayer in plan:
-                if replayer is not None:
-                    replayer.react(ev)
-                else:
-                    projector.reacts_to[ev.type](ev.stored())
+            if plan:
+                self._react(plan, ev)
         first, last = batch[0].position, batch[-1].position
         if (last // CHECKPOINT_EVERY) * CHECKPOINT_EVERY >= first:  # store.checkpoint_after
             self.checkpoint = last
+
+    @staticmethod
+    def _react(plan: list[tuple[Any, Any]], ev: ReplayEvent) -> None:
+        for projector, replayer in plan:
+            if replayer is not None:
+                replayer.react(ev)
+            else:
+                projector.reacts_to[ev.type](ev.stored())
 
     def _sync(self, stream_id: str, events: list[ReplayEvent]) -> None:
         stream_type = events[0].stream_type
@@ -245,7 +258,7 @@ class _Replay:
             if deferred:
                 writer.execute(f"SET CONSTRAINTS {deferred} IMMEDIATE")
             writer.lines(StreamState, (
-                f"{sid}\t{text(t)}\t{version}\t{json_text(state)}\t{position}\t{at}"
+                f"{sid}\t{text(t)}\t{version}\t{compact_json_text(state)}\t{position}\t{at}"
                 for sid, (t, version, state, position, at) in self.states.items()
             ), ["stream_id", "stream_type", "version", "state", "last_position", "updated_at"])
             if deferred:
