@@ -2,6 +2,7 @@
 path), and the fast PostgreSQL path (tracker/eventstore/replay.py) on mixed logs and
 awkward values."""
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
@@ -11,8 +12,10 @@ from hypothesis import strategies as st
 import meetings.projections as meeting_projections
 from meetings import commands
 from meetings.models import Citation, Meeting, Participation
+from meetings.replay import TENURE, MeetingsReplay
 from people import commands as people_commands
 from people.models import Alias, Person, Tenure
+from people.replay import PeopleReplay
 from tests.meetings.conftest import meeting_version, person_version
 from tests.meetings.test_projections import _example, step, world  # noqa: F401  (world is a fixture)
 from tracker.eventstore import rebuild
@@ -250,3 +253,28 @@ def test_the_fast_check_finds_a_tampered_participation(record, cho):
     problems = rebuild.check()[0]
     # then
     assert len(problems) == 1 and "meetings_participation" in problems[0] and "tenure" in problems[0]
+
+
+def test_a_deleted_tenure_is_unset_on_participations_as_on_delete_set_null_does():
+    # given: the replayers alone (no reaction runs here), a person with a tenure and a
+    # meeting on a date it covers
+    session = SimpleNamespace(replayers={})
+    people = session.replayers["people"] = PeopleReplay(session)
+    meetings = session.replayers["meetings"] = MeetingsReplay(session)
+    person, tenure, post, part = (str(uuid.uuid4()) for _ in range(4))
+
+    def ev(version):
+        return SimpleNamespace(version=version, recorded_at="2025-01-01 00:00:00+00", type="", data={})
+
+    state = {
+        "name": "Cho Hyun", "sort_name": "", "country": "KR", "external_ids": {}, "merged_into": None,
+        "aliases": {}, "tenures": {tenure: {"post_id": post, "start": "2025", "end": "", "acting": False, "sources": []}},
+    }
+    people.sync("person", person, state, [ev(1)])
+    meeting = {"date": "2025-07-31", "participants": [{"id": part, "person_id": person, "name": "Cho Hyun"}]}
+    meetings.sync("meeting", str(uuid.uuid4()), meeting, [ev(1)])
+    assert meetings.parts[part][TENURE] == tenure
+    # when: the tenure leaves the person's state
+    people.sync("person", person, {**state, "tenures": {}}, [ev(2)])
+    # then
+    assert meetings.parts[part][TENURE] is None
