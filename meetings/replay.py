@@ -129,17 +129,17 @@ class MeetingsReplay:
 
     # syncs (projections.sync_meeting, sync_article) --------------------------------------
     def sync(self, stream_type: str, stream_id: str, state: dict, events: list) -> None:
+        meeting = self.meetings.get(stream_id)
+        if meeting is not None and _keeps_children(events):
+            # Only the meeting row changes (the live sync finds its children as they are).
+            last = events[-1]
+            meeting[0], meeting[1], meeting[2] = state, last.version, last.recorded_at
+            return
         first, last = events[0], events[-1]
         if stream_type == ARTICLE:
             prior = self.articles.get(stream_id)
             created = first.recorded_at if prior is None or first.version == 1 else prior[2]
             self.articles[stream_id] = [state, last.version, created]
-            return
-        meeting = self.meetings.get(stream_id)
-        if meeting is not None and _keeps_children(events):
-            meeting[0], meeting[1], meeting[2] = state, last.version, last.recorded_at
-            if first.version == 1:
-                meeting[3] = first.recorded_at
             return
         date = state.get("date") or ""
         created = first.recorded_at if meeting is None or first.version == 1 else meeting[3]

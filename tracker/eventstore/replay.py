@@ -299,15 +299,16 @@ def replay(*, show_progress: bool = False) -> int:
             rows = progress(rows, total=Event.objects.count(), desc="replay", unit="ev")
         batch: list[ReplayEvent] = []
         batch_id: object = object()  # never equal to a first event's batch (None included)
+        project, decode, current_version, links_of = run.project, _decode, current.get, links.get
         for row in rows:
-            type_, schema, data = row[5], row[6], _decode(row[7], 0)[0]
-            if schema != current.get(type_, schema):
+            type_, schema, data = row[5], row[6], decode(row[7], 0)[0]
+            if schema != current_version(type_, schema):
                 schema, data = upcast(type_, schema, data)
-            ev = ReplayEvent(row, data, schema, links.get(row[0], ()))
+            ev = ReplayEvent(row, data, schema, links_of(row[0], ()))
             # One original append per batch (metadata "batch"), as `project()` was called live.
             if row[9] != batch_id:
                 if batch:
-                    run.project(batch)
+                    project(batch)
                 batch = [ev]
                 batch_id = row[9]
             else:
