@@ -165,7 +165,8 @@ class _Replay:
         self.checkpoint: int | None = None
 
     def _stream_plan(self, stream_type: str) -> tuple:
-        """(aggregate, [(projector, its replayer or None)], trusted) of a stream type.
+        """(aggregate, [(projector, its replayer or None)], trusted, evolvers, [replayers if
+        trusted]) of a stream type.
 
         Trusted: every projector of the stream type has a replayer, which vouches that the
         aggregate's `initial()` is a fresh dict and its evolvers copy whatever they keep of a
@@ -175,7 +176,9 @@ class _Replay:
         if plan is None:
             syncs = [(p, self.session.replayers.get(p.name)) for p in projectors_for_stream(stream_type)]
             trusted = bool(syncs) and all(replayer is not None for _, replayer in syncs)
-            plan = self.stream_plans[stream_type] = (aggregate_for(stream_type), syncs, trusted)
+            aggregate = aggregate_for(stream_type)
+            replayers = [replayer for _, replayer in syncs] if trusted else []
+            plan = self.stream_plans[stream_type] = (aggregate, syncs, trusted, aggregate.evolvers, replayers)
         return plan
 
     def _reaction_plan(self, event_type: str) -> list[tuple[Any, Any]]:
@@ -191,7 +194,19 @@ class _Replay:
         plans = self.reaction_plans
         if len(batch) == 1:  # most appends are one event: the same steps, without the loops
             ev = batch[0]
-            self._sync(ev.stream_id, batch)
+            stream = self.stream_plans.get(ev.stream_type) or self._stream_plan(ev.stream_type)
+            entry = self.states.get(ev.stream_id)
+            if stream[2] and entry is not None and ev.type != "StateReverted":
+                # A trusted stream that has a state: fold and sync inline (what _sync does).
+                fn = stream[3].get(ev.type)
+                if fn is None:
+                    raise LookupError(f"{stream[0].__name__} has no evolver for {ev.type}")
+                state = entry[2] = fn(entry[2], ev.data, ev)
+                entry[1], entry[3], entry[4] = ev.version, ev.position, ev.recorded_at
+                for replayer in stream[4]:
+                    replayer.sync(ev.stream_type, ev.stream_id, state, batch)
+            else:
+                self._sync(ev.stream_id, batch)
             plan = plans.get(ev.type)
             if plan is None:
                 plan = self._reaction_plan(ev.type)
@@ -223,14 +238,13 @@ class _Replay:
     def _sync(self, stream_id: str, events: list[ReplayEvent]) -> None:
         stream_type = events[0].stream_type
         plan = self.stream_plans.get(stream_type)
-        aggregate, syncs, trusted = plan if plan is not None else self._stream_plan(stream_type)
+        aggregate, syncs, trusted, evolvers, _ = plan if plan is not None else self._stream_plan(stream_type)
         entry = self.states.get(stream_id)
         if entry is None:
             initial = aggregate.initial()
             entry = self.states[stream_id] = [stream_type, 0, initial if trusted else copy.deepcopy(initial), 0, None]
         state = entry[2]
         stored = None if trusted else [ev.stored() for ev in events]
-        evolvers = aggregate.evolvers
         for ev in events if trusted else stored:
             if ev.type == "StateReverted":
                 state.update(copy.deepcopy(ev.data["fields"]))
