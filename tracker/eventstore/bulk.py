@@ -34,7 +34,7 @@ def _repeated(to_text: Callable[[Any], str]) -> Callable[[Any], str]:
 def _encoders(model: type[models.Model], columns: Sequence[str]) -> list[Callable[[Any], str]]:
     fields = [model._meta.get_field(c) for c in columns]
     return [
-        _repeated(_converter(f)) if isinstance(f, models.JSONField | models.DateField) else _converter(f)
+        _repeated(_converter(f)) if isinstance(f, models.JSONField | models.DateField) else _converter(f, null=f.null)
         for f in fields
     ]
 
