@@ -1,6 +1,7 @@
 """Replays equal live: the generic path when it evicts its in-memory rows (the read-back
 path), and the fast PostgreSQL path (tracker/eventstore/replay.py) on mixed logs and
 awkward values."""
+import threading
 import uuid
 from types import SimpleNamespace
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 import meetings.projections as meeting_projections
 from meetings import commands
+from meetings.aggregates import MeetingAggregate
 from meetings.models import Citation, Meeting, Participation
 from meetings.replay import TENURE, MeetingsReplay
 from people import commands as people_commands
@@ -19,6 +21,7 @@ from people.replay import PeopleReplay
 from tests.meetings.conftest import meeting_version, person_version
 from tests.meetings.test_projections import _example, step, world  # noqa: F401  (world is a fixture)
 from tracker.eventstore import rebuild
+from tracker.eventstore import replay as fast
 from tracker.eventstore.bulkcopy import CopyWriter, text
 from tracker.eventstore.models import StreamState
 from tracker.eventstore.readmodel import projecting
@@ -278,3 +281,18 @@ def test_a_deleted_tenure_is_unset_on_participations_as_on_delete_set_null_does(
     people.sync("person", person, {**state, "tenures": {}}, [ev(2)])
     # then
     assert meetings.parts[part][TENURE] is None
+
+
+@needs_postgresql
+def test_a_replay_that_fails_stops_its_reader_and_leaves_the_connection_usable(record, monkeypatch):
+    # given: more events than one block of the reader, and an event type the fold cannot apply
+    record()
+    record(title="Second")
+    monkeypatch.setattr(fast, "FETCH", 2)
+    monkeypatch.setattr(MeetingAggregate, "evolvers", {})
+    # when
+    with pytest.raises(LookupError):
+        rebuild.check()
+    # then: no thread is left reading, and the connection answers
+    assert not [t for t in threading.enumerate() if t.name == "replay-reader"]
+    assert Meeting.objects.count() == 2

@@ -308,26 +308,29 @@ def replay(*, show_progress: bool = False) -> int:
         full_types = [
             t for p in PROJECTORS.values() if p.replayer is None for t in p.reacts_to
         ]
-        rows: Iterator[tuple] = _rows(full_stream_types, full_types)
-        if show_progress:
-            rows = progress(rows, total=Event.objects.count(), desc="replay", unit="ev")
+        total = Event.objects.count() if show_progress else None
         batch: list[ReplayEvent] = []
         batch_id: object = object()  # never equal to a first event's batch (None included)
-        project, decode, current_version, links_of = run.project, _decode, current.get, links.get
-        for row in rows:
-            type_, schema, data = row[5], row[6], decode(row[7], 0)[0]
-            if schema != current_version(type_, schema):
-                schema, data = upcast(type_, schema, data)
-            ev = ReplayEvent(row, data, schema, links_of(row[0], ()))
-            # One original append per batch (metadata "batch"), as `project()` was called live.
-            if row[9] != batch_id:
-                if batch:
-                    project(batch)
-                batch = [ev]
-                batch_id = row[9]
-            else:
-                batch.append(ev)
-            count += 1
+        log = _rows(full_stream_types, full_types)
+        try:
+            rows = progress(log, total=total, desc="replay", unit="ev") if show_progress else log
+            project, decode, current_version, links_of = run.project, _decode, current.get, links.get
+            for row in rows:
+                type_, schema, data = row[5], row[6], decode(row[7], 0)[0]
+                if schema != current_version(type_, schema):
+                    schema, data = upcast(type_, schema, data)
+                ev = ReplayEvent(row, data, schema, links_of(row[0], ()))
+                # One original append per batch (metadata "batch"), as `project()` was called live.
+                if row[9] != batch_id:
+                    if batch:
+                        project(batch)
+                    batch = [ev]
+                    batch_id = row[9]
+                else:
+                    batch.append(ev)
+                count += 1
+        finally:
+            log.close()  # on an error too: the reader thread stops before the connection is reused
         if batch:
             run.project(batch)
         run.write()
