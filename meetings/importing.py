@@ -127,7 +127,24 @@ def meetings_check(rows: Sequence[tuple[int, dict]], *, batch: int = BATCH, skip
         chunk = _not_recorded(chunk) if skip_existing else chunk
         errors = meeting_validate_many(meetings=[r for _, r in chunk])
         found += _row_errors(errors, [n for n, _ in chunk])
-    return found
+    # Validation sees the ids repeated within a batch; these are the ones across batches.
+    reported = {e.line for e in found if e.field == "meeting_id"}
+    first: dict[Any, int] = {}
+    for number, row in rows:
+        key = _id_key(row.get("meeting_id"))
+        if key is not None and first.setdefault(key, number) != number and number not in reported:
+            found.append(RowError(number, "meeting_id", [f"The same id as line {first[key]}."]))
+    return sorted(found, key=lambda e: e.line)
+
+
+def _id_key(value: Any) -> Any:
+    """What makes two spellings of an id the same id (None if there is no id)."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return str(value)
 
 
 def meetings_import(

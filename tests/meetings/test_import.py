@@ -298,3 +298,14 @@ def test_import_meetings_refuses_unreadable_files(tmp_path):
     other.write_text("<meetings/>", encoding="utf-8")
     with pytest.raises(ManagementCommandError, match="expected a .jsonl or .csv"):
         call_command("import_meetings", str(other))
+
+
+def test_an_id_repeated_in_another_batch_is_caught_before_anything_is_stored(tmp_path, capsys, cho, rubio, article):
+    meeting_id = uuid.uuid4()
+    items = [_item(cho, rubio, article) for _ in range(4)]
+    items[0]["meeting_id"] = str(meeting_id)
+    items[3]["meeting_id"] = str(meeting_id).upper()  # the same id, spelled otherwise
+    with pytest.raises(ManagementCommandError, match="1 error"):
+        call_command("import_meetings", _jsonl(tmp_path, items), "--batch", "2")
+    assert "line 4: meeting_id: The same id as line 1." in capsys.readouterr().err
+    assert not Meeting.objects.exists()
