@@ -792,17 +792,15 @@ def article_register(
     key = f"url:{clean['canonical_url']}" if clean.get("canonical_url") else f"sha256:{digest}"
     stream_id = uuid.uuid5(ARTICLE_NS, key)
     events: list[Any] = [ArticleRegistered(**clean, content_hash=digest)]
+    links: list[list[uuid.UUID]] = [[]]
     of = _original_of(stream_id, duplicate_of) if duplicate_of else ""
     if of:
+        # linked to the original as article_mark_duplicate's event would be; the registration is not
         events.append(ArticleMarkedDuplicate(of=of))
+        links.append([uuid.UUID(of)])
     try:
-        append(
-            stream_type=ARTICLE,
-            stream_id=stream_id,
-            expected_version=0,
-            events=events,
-            context=context,
-            related_ids=[uuid.UUID(of)] if of else [],
+        append_many(
+            [StreamWrite(ARTICLE, stream_id, 0, events, event_related_ids=links)], context=context
         )
     except ConcurrencyConflict:
         # Someone registered the same article a moment ago: theirs is the article.

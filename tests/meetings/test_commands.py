@@ -439,6 +439,7 @@ def test_a_copy_recognised_on_arrival_is_registered_marked_in_one_append(ctx):
     events = list(Event.objects.filter(stream_id=copy2.id).order_by("version"))
     assert [e.type for e in events] == ["ArticleRegistered", "ArticleMarkedDuplicate"]
     assert events[0].metadata["batch"] == events[1].metadata["batch"]
+    assert [list(e.links.values_list("related_id", flat=True)) for e in events] == [[], [original.id]]
     assert rebuild.check()[0] == []
     with pytest.raises(CommandError):
         _article(ctx, url="https://c.example/copy", text=BODY + " copy 3", duplicate_of=uuid.uuid4())
