@@ -19,6 +19,7 @@ from django.db.models import Q
 from people.names import normalize_name
 from tracker.common import partialdate
 from tracker.eventstore.api import (
+    InlineWrite,
     Projector,
     StoredEvent,
     current_replay,
@@ -27,6 +28,8 @@ from tracker.eventstore.api import (
     register_projector,
     row_written,
     update_row,
+    update_row_statement,
+    updated_row,
 )
 
 from .events import ARTICLE, MEETING
@@ -118,6 +121,26 @@ def _leaves_children(event: StoredEvent) -> bool:
     return event.type == "MeetingRevised" and "date" not in (event.data.get("changes") or {})
 
 
+def presync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent], condition: str) -> InlineWrite | None:
+    """`sync_meeting`'s one-UPDATE branch as a write the append sends with its events (same
+    row, same statement); None where the full sync is needed."""
+    if events[0].version <= 1 or not all(_leaves_children(e) for e in events):
+        return None
+    row = _meeting_row(stream_id, state, events[-1].version, events[-1].recorded_at, None)
+    sql, params = update_row_statement(row, keep=_KEPT, condition=condition)
+
+    def done(found: tuple) -> bool:
+        if not updated_row(row, _KEPT, found[0] is not None and found):
+            return False  # no such row: `sync_meeting` writes it whole
+        row_written(row)
+        return True
+
+    return InlineWrite(sql, params, len(_KEPT), done)
+
+
+_KEPT = ("created_at",)  # kept by a revision's UPDATE, and read back for the command's row
+
+
 def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -> None:
     """Write the Meeting row and its participations and citations from the folded state."""
     rows = _replay_rows()
@@ -130,7 +153,7 @@ def sync_meeting(stream_id: uuid.UUID, state: dict, events: list[StoredEvent]) -
         # so the command can return the whole row).
         row = _meeting_row(stream_id, state, events[-1].version, events[-1].recorded_at, None)
         if connection.vendor == "postgresql":
-            if update_row(row, keep=("created_at",)):
+            if update_row(row, keep=_KEPT):
                 row_written(row)
                 return
         else:
@@ -594,6 +617,7 @@ register_projector(
         name="meetings",
         syncs={MEETING: sync_meeting, ARTICLE: sync_article},
         syncs_new={MEETING: sync_new_meetings},
+        presyncs={MEETING: presync_meeting},
         reacts_to={
             **{name: rederive_participations for name in PEOPLE_EVENTS},
             **{name: resolve_named_participations for name in NAME_EVENTS},

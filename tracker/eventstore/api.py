@@ -13,8 +13,17 @@ from .errors import (
 )
 from .events import DomainEvent, event, upcaster
 from .history import HistoryEntry, StateReverted, diff, history, revert_events, stream_revert
-from .projection import Projector, current_replay, register_projector
-from .readmodel import ReadModel, collecting_rows, projecting, row_written, update_row, written_row
+from .projection import InlineWrite, Projector, current_replay, register_projector
+from .readmodel import (
+    ReadModel,
+    collecting_rows,
+    projecting,
+    row_written,
+    update_row,
+    update_row_statement,
+    updated_row,
+    written_row,
+)
 from .store import (
     StoredEvent,
     StreamWrite,
@@ -34,6 +43,7 @@ __all__ = [
     "DomainEvent",
     "EventStoreError",
     "HistoryEntry",
+    "InlineWrite",
     "InvalidMetadata",
     "Projector",
     "ReadModel",
@@ -67,6 +77,8 @@ __all__ = [
     "revert_events",
     "stream_revert",
     "update_row",
+    "update_row_statement",
+    "updated_row",
     "upcaster",
     "written_row",
 ]

@@ -39,6 +39,27 @@ class Projector:
     # emptied tables in `write()`. Its stream types' evolvers must copy whatever they keep of
     # a payload (the replay does not copy payloads for them).
     replayer: Callable[[Any], Any] | None = None
+    # Optional, for single-stream appends on PostgreSQL: stream type -> fn(stream_id, state,
+    # events, condition) -> `InlineWrite` or None. The write is sent in the append's own
+    # statement, so `events` have no positions yet (position is None) and the statement must
+    # write what `syncs` would, ANDing `condition` (true only if the events were inserted) to
+    # its WHERE. None means "not this time": the append projects through `syncs` as usual.
+    presyncs: dict[str, Callable[[Any, dict, list, str], InlineWrite | None]] = dataclasses.field(
+        default_factory=dict
+    )
+
+
+@dataclasses.dataclass
+class InlineWrite:
+    """A projector's write sent with an append (see `Projector.presyncs`): one data-modifying
+    statement of at most one row, RETURNING `returns` columns. After the append, `done(row)`
+    gets that row (all None if no row was written) and returns False if `syncs` must still run
+    (e.g. the row was missing)."""
+
+    sql: str
+    params: list[Any]
+    returns: int
+    done: Callable[[tuple], bool]
 
 
 PROJECTORS: dict[str, Projector] = {}

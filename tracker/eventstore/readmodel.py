@@ -91,7 +91,9 @@ _PLAIN_FIELDS = (
 
 
 @functools.lru_cache(maxsize=32)
-def _update_sql(model: type[models.Model], returning: tuple[str, ...]) -> tuple[str, list[tuple[str, Any]]]:
+def _update_sql(
+    model: type[models.Model], returning: tuple[str, ...], condition: str = ""
+) -> tuple[str, list[tuple[str, Any]]]:
     """The UPDATE statement and, per column, (attribute, converter or None if plain)."""
     qn = connection.ops.quote_name
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in returning]
@@ -99,10 +101,39 @@ def _update_sql(model: type[models.Model], returning: tuple[str, ...]) -> tuple[
         f"UPDATE {qn(model._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
         f"WHERE {qn(model._meta.pk.column)} = %s"
     )
+    if condition:
+        sql += f" AND {condition}"
     if returning:
         sql += f" RETURNING {', '.join(qn(model._meta.get_field(name).column) for name in returning)}"
     plain = (type(f) in _PLAIN_FIELDS for f in fields)
     return sql, [(f.attname, None if p else f.get_db_prep_save) for f, p in zip(fields, plain, strict=True)]
+
+
+def update_row_statement(
+    row: models.Model, *, keep: tuple[str, ...], condition: str = ""
+) -> tuple[str, list[Any]]:
+    """The UPDATE … RETURNING `keep` statement and parameters that `update_row` sends, for a
+    projector to hand to the append (`Projector.presyncs`); `condition` is ANDed to its WHERE.
+    Projectors only; finish the row with `updated_row` once the statement ran."""
+    model = type(row)
+    _refuse_outside_projector(model, "update_row")
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection, not one per use
+    assert db.vendor == "postgresql", "UPDATE … RETURNING with PostgreSQL's types"
+    sql, columns = _update_sql(model, keep, condition)
+    params = [getattr(row, name) if prep is None else prep(getattr(row, name), db) for name, prep in columns]
+    params.append(row.pk)
+    return sql, params
+
+
+def updated_row(row: models.Model, keep: tuple[str, ...], found: Any) -> bool:
+    """Finish `row` after its UPDATE: read the `keep` values back (`found`, the RETURNING row,
+    None or false if no row had that key) and mark it saved."""
+    if not found:
+        return False
+    for name, value in zip(keep, found if keep else (), strict=True):
+        setattr(row, name, value)
+    row._state.adding, row._state.db = False, DEFAULT_DB_ALIAS
+    return True
 
 
 def update_row(row: models.Model, *, keep: tuple[str, ...] = ()) -> bool:
@@ -111,22 +142,11 @@ def update_row(row: models.Model, *, keep: tuple[str, ...] = ()) -> bool:
     One plain statement (PostgreSQL: UPDATE … RETURNING), without the ORM's per-call query
     building; False, and nothing read, when no row has that primary key. Projectors only.
     """
-    model = type(row)
-    _refuse_outside_projector(model, "update_row")
-    db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection, not one per use
-    assert db.vendor == "postgresql", "UPDATE … RETURNING with PostgreSQL's types"
-    sql, columns = _update_sql(model, keep)
-    params = [getattr(row, name) if prep is None else prep(getattr(row, name), db) for name, prep in columns]
-    params.append(row.pk)
-    with db.cursor() as cur:
+    sql, params = update_row_statement(row, keep=keep)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cur:
         cur.execute(sql, params)
         found = cur.fetchone() if keep else (cur.rowcount or None)
-    if not found:
-        return False
-    for name, value in zip(keep, found if keep else (), strict=True):
-        setattr(row, name, value)
-    row._state.adding, row._state.db = False, db.alias
-    return True
+    return updated_row(row, keep, found)
 
 
 @contextlib.contextmanager

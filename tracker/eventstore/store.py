@@ -30,7 +30,13 @@ from .context import Context
 from .errors import ConcurrencyConflict, StreamNotFound
 from .events import DomainEvent, upcast
 from .models import Checkpoint, Event, EventLink, StreamState
-from .projection import current_replay, projectors_for_stream, reacting_projectors
+from .projection import (
+    InlineWrite,
+    Projector,
+    current_replay,
+    projectors_for_stream,
+    reacting_projectors,
+)
 from .readmodel import projecting
 
 COPY_STREAMS = 16  # appends to at least this many streams (bulk imports) go through COPY
@@ -187,7 +193,12 @@ def append_many(
             if len(writes) >= COPY_STREAMS:
                 conflict, stored = _append_copy(writes, pending, payloads, metadata)
             else:
-                conflict, stored = _append_postgresql(db, writes, pending, payloads, metadata)
+                now = timezone.now()
+                inline = _inline_projection(writes, pending, payloads, metadata, now)
+                conflict, stored, returned = _append_postgresql(db, writes, pending, payloads, metadata, now, inline)
+                if conflict is None and inline is not None:
+                    inline.finish(stored, returned)
+                    return stored
             if conflict is None:
                 project(stored)
     if conflict is not None:
@@ -285,7 +296,8 @@ def _append_sql(streams: int, events: int, links: int) -> str:
     Statements in order: the lock timeout (SET LOCAL: only this transaction waits at most this
     long), the advisory lock, then one statement that reads the last position and each stream's
     version once the lock is held, inserts the rows and their links only if every version is
-    the expected one, and returns (the last position before the append, the versions). Links
+    the expected one. The caller adds any inline projection's CTEs and the final SELECT of (the
+    last position before the append, the versions). Links
     get their ids in link order, as bulk_create gives them (history lists links by id).
     """
     table = connection.ops.quote_name(Event._meta.db_table)
@@ -314,7 +326,7 @@ def _append_sql(streams: int, events: int, links: int) -> str:
             f"FROM ins, cur, (VALUES {pairs}) AS l (k, n, related_id) WHERE ins.position = cur.last + l.n "
             "ORDER BY l.k)"
         )
-    return sql + " SELECT cur.last, cur.versions FROM cur"
+    return sql
 
 
 def _append_postgresql(
@@ -323,13 +335,15 @@ def _append_postgresql(
     pending: list[tuple[StreamWrite, int, DomainEvent, uuid.UUID]],
     payloads: list[dict],
     metadata: dict,
-) -> tuple[ConcurrencyConflict | None, list[StoredEvent]]:
-    """Lock, check the versions and insert the rows and links in one round trip (PostgreSQL).
+    now: dt.datetime,
+    inline: _Inline | None = None,
+) -> tuple[ConcurrencyConflict | None, list[StoredEvent], tuple]:
+    """Lock, check the versions and insert the rows and links in one round trip (PostgreSQL),
+    with the `inline` projection's writes if given; returns what those writes returned.
 
     Nothing is written when a version is stale, so the transaction stays usable for a caller
     that catches the ConcurrencyConflict.
     """
-    now = timezone.now()
     related = [w.links(offset) for w, offset, _, _ in pending]
     params: list[Any] = [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY]
     params += [w.stream_id for w in writes]
@@ -341,10 +355,15 @@ def _append_postgresql(
     links = [(n, r) for n, rs in enumerate(related, start=1) for r in rs]
     for n, r in links:
         params += [n, r]
+    sql = _append_sql(len(writes), len(pending), len(links))
+    if inline is None:
+        sql += _APPEND_RESULT
+    else:
+        sql += inline.sql(params, len(pending))
     try:
         with db.cursor() as cur:
-            cur.execute(_append_sql(len(writes), len(pending), len(links)), params)
-            last_position, versions = cur.fetchone()
+            cur.execute(sql, params)
+            last_position, versions, *returned = cur.fetchone()
     except IntegrityError as exc:
         # Only reachable if a writer bypassed the lock; still never two events per version.
         w = writes[0]
@@ -353,23 +372,109 @@ def _append_postgresql(
         ) from exc
     for w, current in zip(writes, versions, strict=True):
         if current != w.expected_version:  # then the INSERT wrote nothing
-            return ConcurrencyConflict(stream_id=w.stream_id, expected=w.expected_version, current=current), []
+            return ConcurrencyConflict(stream_id=w.stream_id, expected=w.expected_version, current=current), [], ()
     # Rows written now have the current schema, so nothing is upcast.
     values = _event_values(pending, payloads, metadata, last_position + 1, now)
-    return None, [StoredEvent(**v, related_ids=rs) for v, rs in zip(values, related, strict=True)]
+    return None, [StoredEvent(**v, related_ids=rs) for v, rs in zip(values, related, strict=True)], tuple(returned)
+
+
+_APPEND_RESULT = " SELECT cur.last, cur.versions FROM cur"
+# True in the append's statement only if its rows were inserted (their versions were current).
+APPENDED = "EXISTS (SELECT FROM ins)"
+
+
+@functools.lru_cache(maxsize=2)
+def _inline_state_sql(vendor: str) -> str:
+    table = connection.ops.quote_name(StreamState._meta.db_table)
+    return (
+        f", st AS (UPDATE {table} SET stream_type = %s, version = %s, state = %s::jsonb, "
+        f"last_position = cur.last + %s, updated_at = %s FROM cur WHERE stream_id = %s AND {APPENDED})"
+    )
+
+
+class _Inline:
+    """A single-stream append projected in its own statement: the stream's state folded and
+    every projector's write built before the append, sent as CTEs conditional on its INSERT.
+
+    Only where the state load() read in this transaction is at the expected version (the
+    append checks under the lock that the log still is, and a state is a function of the
+    log), every projector of the stream type gives an `InlineWrite` and no projector reacts
+    to the events. The fold reads no positions, which are unknown until the statement ran;
+    the state row's last position is computed by the statement itself.
+    """
+
+    def __init__(self, write: StreamWrite, state: dict, last: StoredEvent, syncs: list[tuple[Projector, InlineWrite]]):
+        self.write, self.state, self.last, self.syncs = write, state, last, syncs
+
+    def sql(self, params: list[Any], count: int) -> str:
+        """The CTEs and final SELECT to add to the append's statement; their parameters go
+        onto `params`."""
+        w, last = self.write, self.last
+        params += [w.stream_type, last.version, json.dumps(self.state), count, last.recorded_at, w.stream_id]
+        sql = _inline_state_sql("postgresql")
+        joins = ""
+        for i, (_, iw) in enumerate(self.syncs):
+            sql += f", p{i} AS ({iw.sql})"
+            joins += f" LEFT JOIN p{i} ON true"
+            params += iw.params
+        return f"{sql} SELECT cur.last, cur.versions{''.join(f', p{i}.*' for i in range(len(self.syncs)))} FROM cur{joins}"
+
+    def finish(self, stored: list[StoredEvent], returned: tuple) -> None:
+        """After the append: hand each write what it returned, run `syncs` where a write asks
+        for it, and write the inline checkpoint as `project` does."""
+        with projecting():
+            offset = 0
+            for projector, iw in self.syncs:
+                if not iw.done(returned[offset:offset + iw.returns]):
+                    projector.syncs[self.write.stream_type](self.write.stream_id, self.state, stored)
+                offset += iw.returns
+            if checkpoint_after(stored):
+                Checkpoint(name=INLINE_CHECKPOINT, last_position=stored[-1].position).save()
+
+
+def _inline_projection(
+    writes: list[StreamWrite],
+    pending: list[tuple[StreamWrite, int, DomainEvent, uuid.UUID]],
+    payloads: list[dict],
+    metadata: dict,
+    now: dt.datetime,
+) -> _Inline | None:
+    """The append's projection as writes to send with it (see `_Inline`), or None."""
+    if len(writes) != 1 or not writes[0].expected_version or current_replay() is not None:
+        return None
+    w = writes[0]
+    projectors = projectors_for_stream(w.stream_type)
+    presyncs = [p.presyncs.get(w.stream_type) for p in projectors]
+    if not projectors or None in presyncs or any(reacting_projectors(ev.event_type) for _, _, ev, _ in pending):
+        return None
+    prior = _recall_state(w.stream_id, w.expected_version, keep=True)
+    if prior is None:
+        return None
+    events = [
+        StoredEvent(**v, related_ids=w.links(offset))
+        for v, (_, offset, _, _) in zip(_event_values(pending, payloads, metadata, None, now), pending, strict=True)
+    ]
+    state = aggregate_for(w.stream_type).fold(events, prior, copy_state=False)
+    with projecting():
+        built = [presync(w.stream_id, state, events, APPENDED) for presync in presyncs]
+    if None in built:
+        return None
+    _recall_state(w.stream_id, w.expected_version)  # used up, as project() would
+    return _Inline(w, state, events[-1], list(zip(projectors, built, strict=True)))
 
 
 def _event_values(
     pending: list[tuple[StreamWrite, int, DomainEvent, uuid.UUID]],
     payloads: list[dict],
     metadata: dict,
-    position: int,
+    position: int | None,
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
-    """The column values of the rows of an append whose first position is `position`."""
+    """The column values of the rows of an append whose first position is `position` (None:
+    not known yet)."""
     return [
         {
-            "position": position + i,
+            "position": None if position is None else position + i,
             "stream_type": w.stream_type,
             "stream_id": w.stream_id,
             "version": w.expected_version + offset,
@@ -658,8 +763,9 @@ def _remember_state(stream_id: uuid.UUID, version: int, text: str) -> None:
     slot[1][stream_id] = (version, text)
 
 
-def _recall_state(stream_id: uuid.UUID, version: int) -> dict | None:
-    """The state load() kept for this stream in this transaction, if it is at `version`.
+def _recall_state(stream_id: uuid.UUID, version: int, *, keep: bool = False) -> dict | None:
+    """The state load() kept for this stream in this transaction, if it is at `version`
+    (a new dict on every call; the copy is used up unless `keep`).
 
     The append checked under the lock that the log is at `version`, and a stream's state at
     a version is a function of the log (as this transaction sees it), so the copy is the row
@@ -669,7 +775,7 @@ def _recall_state(stream_id: uuid.UUID, version: int) -> dict | None:
     slot = getattr(db, "_eventstore_loaded", None)
     if slot is None or slot[0] is not _transaction(db):
         return None
-    found = slot[1].pop(stream_id, None)
+    found = slot[1].get(stream_id) if keep else slot[1].pop(stream_id, None)
     if found is None or found[0] != version:
         return None
     return json.loads(found[1])
