@@ -30,6 +30,7 @@ from .context import Context
 from .errors import ConcurrencyConflict, StreamNotFound
 from .events import DomainEvent, upcast
 from .models import Checkpoint, Event, EventLink, StreamState
+from .prepared import execute_prepared
 from .projection import (
     InlineWrite,
     Projector,
@@ -293,12 +294,12 @@ def _append_generic(
 def _append_sql(streams: int, events: int, links: int) -> str:
     """The one-round-trip append of `events` rows to `streams` streams with `links` links.
 
-    Statements in order: the lock timeout (SET LOCAL: only this transaction waits at most this
-    long), the advisory lock, then one statement that reads the last position and each stream's
-    version once the lock is held, inserts the rows and their links only if every version is
-    the expected one. The caller adds any inline projection's CTEs and the final SELECT of (the
-    last position before the append, the versions). Links
-    get their ids in link order, as bulk_create gives them (history lists links by id).
+    Sent after `_APPEND_PREFIX` (the lock timeout, SET LOCAL: only this transaction waits at
+    most this long; then the advisory lock): one statement that reads the last position and
+    each stream's version once the lock is held, and inserts the rows and their links only if
+    every version is the expected one. The caller adds any inline projection's CTEs and the
+    final SELECT of (the last position before the append, the versions). Links get their ids
+    in link order, as bulk_create gives them (history lists links by id).
     """
     table = connection.ops.quote_name(Event._meta.db_table)
     link_table = connection.ops.quote_name(EventLink._meta.db_table)
@@ -310,7 +311,6 @@ def _append_sql(streams: int, events: int, links: int) -> str:
         for _ in range(events)
     )
     sql = (
-        "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s); "
         f"WITH cur AS (SELECT COALESCE((SELECT MAX(position) FROM {table}), 0) AS last, ARRAY[{versions}] AS versions), "
         f"ins AS (INSERT INTO {table} (position, stream_type, stream_id, version, type, schema_version, data, "
         "metadata, event_id, recorded_at) "
@@ -362,7 +362,7 @@ def _append_postgresql(
         sql += inline.sql(params, len(pending))
     try:
         with db.cursor() as cur:
-            cur.execute(sql, params)
+            execute_prepared(db, cur, _APPEND_PREFIX, sql, params)
             last_position, versions, *returned = cur.fetchone()
     except IntegrityError as exc:
         # Only reachable if a writer bypassed the lock; still never two events per version.
@@ -378,6 +378,7 @@ def _append_postgresql(
     return None, [StoredEvent(**v, related_ids=rs) for v, rs in zip(values, related, strict=True)], tuple(returned)
 
 
+_APPEND_PREFIX = "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s); "
 _APPEND_RESULT = " SELECT cur.last, cur.versions FROM cur"
 # True in the append's statement only if its rows were inserted (their versions were current).
 APPENDED = "EXISTS (SELECT FROM ins)"
@@ -459,7 +460,7 @@ def _inline_projection(
         built = [presync(w.stream_id, state, events, APPENDED) for presync in presyncs]
     if None in built:
         return None
-    _recall_state(w.stream_id, w.expected_version)  # used up, as project() would
+    _forget_state(w.stream_id)  # used up, as project() would
     return _Inline(w, state, events[-1], list(zip(projectors, built, strict=True)))
 
 
@@ -761,6 +762,13 @@ def _remember_state(stream_id: uuid.UUID, version: int, text: str) -> None:
         slot = (current, {})
         db._eventstore_loaded = slot
     slot[1][stream_id] = (version, text)
+
+
+def _forget_state(stream_id: uuid.UUID) -> None:
+    """Drop what load() kept for this stream in this transaction."""
+    slot = getattr(connections[DEFAULT_DB_ALIAS], "_eventstore_loaded", None)
+    if slot is not None:
+        slot[1].pop(stream_id, None)
 
 
 def _recall_state(stream_id: uuid.UUID, version: int, *, keep: bool = False) -> dict | None:

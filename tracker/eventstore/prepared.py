@@ -1,0 +1,51 @@
+"""Server-side prepared statements for the append's hot statement (PostgreSQL).
+
+PostgreSQL parses and plans every statement psycopg2 sends; for the append's statement (a
+dozen CTEs) planning took longer than running it, and it runs under the log's lock. Prepared
+once per connection (in the same round trip as its first use), it is then only executed.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+MAX_PREPARED = 64  # statements kept per connection; more are sent unprepared
+_names = itertools.count()
+
+
+def execute_prepared(db: Any, cur: Any, prefix: str, sql: str, params: list[Any]) -> None:
+    """Execute `prefix` (statements sent as they are, taking the first parameters) and then
+    `sql` (one statement, `%s` placeholders, no literal `%`), prepared on the connection."""
+    cache = _cache(db)
+    name = cache.get(sql)
+    if name is None and len(cache) >= MAX_PREPARED:
+        cur.execute(f"{prefix}{sql}", params)
+        return
+    arguments = ", ".join(["%s"] * sql.count("%s"))
+    if name is None:
+        name = f"eventstore_{next(_names)}"  # never reused, even after a failed PREPARE
+        text = f"{prefix}PREPARE {name} AS {_renumber(sql)}; EXECUTE {name}({arguments})"
+    else:
+        text = f"{prefix}EXECUTE {name}({arguments})"
+    try:
+        cur.execute(text, params)
+    except Exception:
+        # The PREPARE may or may not have run (it outlives a rollback): never reuse the name.
+        cache.pop(sql, None)
+        raise
+    cache[sql] = name
+
+
+def _renumber(sql: str) -> str:
+    """`sql` with its `%s` placeholders as `$1`, `$2`, … in order."""
+    parts = sql.split("%s")
+    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+
+
+def _cache(db: Any) -> dict[str, str]:
+    """The statements prepared on `db`'s current connection (a new connection has none)."""
+    slot = getattr(db, "_eventstore_prepared", None)
+    if slot is None or slot[0] is not db.connection:
+        slot = (db.connection, {})
+        db._eventstore_prepared = slot
+    return slot[1]
