@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery, UUIDField
 from django.utils import timezone
 
 from meetings.commands import article_find_existing, article_mark_duplicate, article_register
@@ -140,7 +140,8 @@ def _original_of(sig: list[int]) -> uuid.UUID | None:
     best, best_score = None, neardup.THRESHOLD
     for candidate, signature, original in (
         ArticleFingerprint.objects.filter(article_id__in=sharing_a_band.values("article_id"))
-        .annotate(original=Subquery(copy_of))  # the candidate's own original, in the same query
+        # the candidate's own original, in the same query (typed, or SQLite hands back hex text)
+        .annotate(original=Subquery(copy_of, output_field=UUIDField()))
         .values_list("article_id", "signature", "original")
     ):
         score = neardup.similarity(sig, signature)
