@@ -38,9 +38,11 @@ def gunicorn(*, workers: int = 2) -> Iterator[tuple[int, subprocess.Popen]]:
         "PYTHONPATH": str(ROOT),
     }
     log = open(ROOT / "var" / "bench-gunicorn.log", "ab")
+    # A sync worker does not report to the arbiter while it streams one response, so the
+    # timeout must cover a whole CSV export (one full-size bench export ran past 120 s).
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "tracker.wsgi:application", "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"],
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "900"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
