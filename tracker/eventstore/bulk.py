@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from .bulkcopy import _converter
+from .bulkcopy import converter, copy_statement
 from .readmodel import ReadModel, _refuse_outside_projector
 
 
@@ -34,7 +34,7 @@ def _repeated(to_text: Callable[[Any], str]) -> Callable[[Any], str]:
 def _encoders(model: type[models.Model], columns: Sequence[str]) -> list[Callable[[Any], str]]:
     fields = [model._meta.get_field(c) for c in columns]
     return [
-        _repeated(_converter(f)) if isinstance(f, models.JSONField | models.DateField) else _converter(f, null=f.null)
+        _repeated(converter(f)) if isinstance(f, models.JSONField | models.DateField) else converter(f, null=f.null)
         for f in fields
     ]
 
@@ -60,10 +60,9 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     if not buffer.tell():
         return
     buffer.seek(0)
-    qn = connection.ops.quote_name
-    names = ", ".join(qn(model._meta.get_field(c).column) for c in columns)
+    sql = copy_statement(model, [model._meta.get_field(c) for c in columns])
     with connection.cursor() as cur, connection.wrap_database_errors:  # Django's IntegrityError etc.
-        cur.copy_expert(f"COPY {qn(model._meta.db_table)} ({names}) FROM STDIN", buffer)
+        cur.copy_expert(sql, buffer)
 
 
 @contextlib.contextmanager

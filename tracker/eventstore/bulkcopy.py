@@ -52,7 +52,7 @@ def _bool(value: Any) -> str:
     return "t" if value else "f"
 
 
-def _converter(field: models.Field, *, null: bool = True) -> Callable[[Any], str]:
+def converter(field: models.Field, *, null: bool = True) -> Callable[[Any], str]:
     """COPY text of a column's values; `null=False` for one that never gets None (a call less
     per value, which bulk imports notice)."""
     kind = field.get_internal_type()
@@ -70,6 +70,12 @@ def _converter(field: models.Field, *, null: bool = True) -> Callable[[Any], str
     if kind in ("CharField", "TextField", "URLField", "SlugField", "EmailField"):
         return wrap(text)
     return wrap(str)  # integers, UUIDs, foreign keys
+
+
+def copy_statement(model: type[models.Model], fields: Iterable[models.Field]) -> str:
+    """`COPY <table> (<columns>) FROM STDIN` for these fields of the model."""
+    quote = connection.ops.quote_name
+    return f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
 
 
 def columns(model: type[models.Model]) -> list[str]:
@@ -117,7 +123,7 @@ class CopyWriter:
 
     def rows(self, model: type[models.Model], rows: Iterable[tuple]) -> None:
         """COPY `rows` (value tuples in `columns(model)` order) into the model's table."""
-        convert = [_converter(f) for f in model._meta.concrete_fields]
+        convert = [converter(f) for f in model._meta.concrete_fields]
         self.lines(model, ("\t".join([c(v) for c, v in zip(convert, row, strict=True)]) for row in rows))
 
     def lines(self, model: type[models.Model], lines: Iterable[str], names: list[str] | None = None) -> None:
@@ -125,9 +131,7 @@ class CopyWriter:
         column of the model, in `columns(model)` order if not given)."""
         if names is not None and names != columns(model):
             raise ValueError(f"{model.__name__} has the columns {columns(model)}, not {names}")
-        quote = connection.ops.quote_name
-        fields = model._meta.concrete_fields
-        sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        sql = copy_statement(model, model._meta.concrete_fields)
         chunk: list[str] = []
         for line in lines:
             chunk.append(line)
