@@ -19,10 +19,10 @@ def test_killed_workers_lose_no_article_and_duplicate_no_proposal():
     print(result.line())
 
     # then every URL became one article, every article was analysed once
-    assert result.kills == 3 and result.main_kills == 1
-    assert result.articles >= 6 and result.stored == result.articles
-    assert result.processed == result.articles and result.lost == 0
-    assert result.duplicate_articles == 0 and result.duplicate_proposals == 0
+    assert result.kills == 3 and result.main_kills == 1, result.diagnosis()
+    assert result.articles >= 6 and result.stored == result.articles, result.diagnosis()
+    assert result.processed == result.articles and result.lost == 0, result.diagnosis()
+    assert result.duplicate_articles == 0 and result.duplicate_proposals == 0, result.diagnosis()
 
 
 def test_connection_cut_inside_merge_leaves_nothing_half_written_and_the_retry_succeeds():

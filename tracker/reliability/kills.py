@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from django.db.models import Count
 
@@ -47,6 +48,10 @@ class KillResult:
     duplicate_proposals: int
     restarts: int
     seconds: float
+    # For a failed run: the URLs not stored or not analysed, and the workers' log lines of
+    # this run that say something went wrong (a pool process not replaced, a lost task).
+    missing: list[str] = dataclasses.field(default_factory=list)
+    worker_errors: list[str] = dataclasses.field(default_factory=list)
 
     def line(self) -> str:
         return (
@@ -55,6 +60,11 @@ class KillResult:
             f"duplicate_articles={self.duplicate_articles} duplicate_proposals={self.duplicate_proposals} "
             f"worker_restarts={self.restarts} seconds={self.seconds:.0f}"
         )
+
+    def diagnosis(self) -> str:
+        """What to read when the run failed: the summary, what was missing, the workers' errors."""
+        errors = "\n".join(self.worker_errors[-40:]) or "(none)"
+        return f"{self.line()}\nmissing: {self.missing or '(none)'}\nworker log errors:\n{errors}"
 
     @property
     def ok(self) -> bool:
@@ -167,6 +177,8 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
     started = time.monotonic()
     reserve = server.urls()
     urls = reserve[:articles]
+    log = harness.log_path("worker")
+    log_start = log.stat().st_size if log.exists() else 0  # workers append: read this run's part
     workers: list[subprocess.Popen] = []
     pool_kills = main_kills = restarts = 0
 
@@ -233,10 +245,28 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
                    .values("article_id").annotate(n=Count("id")))
     processed = Proposal.objects.filter(article_id__in=ids).values("article_id").distinct().count()
     stored = len({r["url"] for r in articles_by_url})
+    analysed = set(SourceArticle.objects.filter(id__in=Proposal.objects.filter(article_id__in=ids)
+                                                .values("article_id")).values_list("url", flat=True))
     return KillResult(
         kills=pool_kills + main_kills, pool_kills=pool_kills, main_kills=main_kills,
         articles=len(urls), stored=stored, processed=processed, lost=len(urls) - processed,
         duplicate_articles=sum(r["n"] - 1 for r in articles_by_url),
         duplicate_proposals=sum(r["n"] - 1 for r in per_article),
         restarts=restarts, seconds=time.monotonic() - started,
+        missing=[u for u, _ in urls if u not in analysed],
+        worker_errors=_worker_errors(log, log_start),
     )
+
+
+# Worker log lines worth reading after a failed run.
+_WORKER_TROUBLE = ("ERROR", "CRITICAL", "WARNING", "Timed out", "WorkerLostError", "Restoring")
+
+
+def _worker_errors(log: Path, start: int) -> list[str]:
+    try:
+        with log.open("rb") as f:
+            f.seek(start)
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if any(word in line for word in _WORKER_TROUBLE)]
