@@ -69,8 +69,7 @@ class PersonViewSet(RecordViewMixin, viewsets.ReadOnlyModelViewSet):
     )
     def meetings(self, request: Request, pk: Any = None) -> Response:
         # Not self.get_object(): this action's filters are MeetingFilter's, not the person's.
-        person = get_object_or_404(Person.objects.only("pk"), pk=pk)
-        survivor = person_resolve(person.pk) or person.pk
+        survivor = _survivor(pk)
         qs = meeting_queryset().filter(
             merged_into__isnull=True,
             retracted=False,
@@ -86,8 +85,7 @@ class PersonViewSet(RecordViewMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def counterparts(self, request: Request, pk: Any = None) -> Response:
-        person = self.get_object()
-        survivor = person_resolve(person.pk) or person.pk
+        survivor = _survivor(pk)
         mine = Participation.objects.filter(
             person_id=survivor, meeting__merged_into__isnull=True, meeting__retracted=False
         ).values("meeting_id")
@@ -115,6 +113,16 @@ class PersonViewSet(RecordViewMixin, viewsets.ReadOnlyModelViewSet):
             for r in rows
         ]
         return Response(CounterpartSerializer(data, many=True).data)
+
+
+def _survivor(pk: Any) -> Any:
+    """Id of the person that stands for `pk` now (404 if there is none): one row read, and the
+    merge redirects followed only when the person was merged (not get_object(), which would
+    also read the aliases and tenures this answer does not show)."""
+    person = get_object_or_404(Person.objects.only("pk", "merged_into_id"), pk=pk)
+    if person.merged_into_id is None:
+        return person.pk
+    return person_resolve(person.merged_into_id) or person.pk
 
 
 @extend_schema_view(

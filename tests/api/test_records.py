@@ -141,3 +141,29 @@ def test_conditional_get_with_current_etag_answers_304(anon, edited_three_times)
     url = f"/api/v1/meetings/{meeting_id}/"
     assert anon.get(url, HTTP_IF_NONE_MATCH='"4"').status_code == 304
     assert anon.get(url, HTTP_IF_NONE_MATCH='"3"').status_code == 200
+
+
+def test_meetings_and_counterparts_of_a_merged_id_are_the_survivors(anon, build):
+    # given a person merged into another, who met someone before and after the merge
+    winner, loser, other = build.person("Cho Hyun", "KR"), build.person("Jo Hyeon", "KR"), build.person("X Y", "US")
+    before = build.meeting(loser, other, date="2025-09")
+    person_merge(
+        loser_id=loser, winner_id=winner, loser_expected_version=current_version(loser),
+        winner_expected_version=current_version(winner), context=CTX,
+    )
+    after = build.meeting(winner, other, date="2025-10-02")
+    # when the merged id's meetings and counterparts are asked for
+    meetings = anon.get(f"/api/v1/people/{loser}/meetings/").json()["results"]
+    counterparts = anon.get(f"/api/v1/people/{loser}/counterparts/").json()
+    # then both answer for the survivor
+    assert sorted(m["id"] for m in meetings) == sorted([str(before.pk), str(after.pk)])
+    assert [(c["person_id"], c["meetings"], c["first_date"], c["last_date"]) for c in counterparts] == [
+        (str(other), 2, "2025-09", "2025-10-02")
+    ]
+    assert counterparts == anon.get(f"/api/v1/people/{winner}/counterparts/").json()
+
+
+@pytest.mark.parametrize("pk", ["00000000-0000-0000-0000-000000000000", "not-a-uuid"])
+def test_meetings_and_counterparts_of_an_unknown_person_are_404(anon, db, pk):
+    assert anon.get(f"/api/v1/people/{pk}/meetings/").status_code == 404
+    assert anon.get(f"/api/v1/people/{pk}/counterparts/").status_code == 404
