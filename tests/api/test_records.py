@@ -113,14 +113,20 @@ def test_merged_meeting_id_answers_301_to_the_survivor(anon, build):
     assert "MeetingMergedInto" in [e["type"] for e in anon.get(f"/api/v1/meetings/{loser.pk}/history/").json()]
 
 
-def test_merged_person_id_answers_301_and_survivor_lists_the_meetings(anon, build):
-    # given
+def _merged_person_who_met_someone(build):  # type: ignore[no-untyped-def]
+    """(winner, loser, other, meeting): the loser met `other` in `meeting`, then was merged."""
     winner, loser, other = build.person("Cho Hyun", "KR"), build.person("Jo Hyeon", "KR"), build.person("X Y", "US")
     meeting = build.meeting(loser, other, date="2025-09")
     person_merge(
         loser_id=loser, winner_id=winner, loser_expected_version=current_version(loser),
         winner_expected_version=current_version(winner), context=CTX,
     )
+    return winner, loser, other, meeting
+
+
+def test_merged_person_id_answers_301_and_survivor_lists_the_meetings(anon, build):
+    # given
+    winner, loser, other, meeting = _merged_person_who_met_someone(build)
     # when
     response = anon.get(f"/api/v1/people/{loser}/")
     # then
@@ -145,12 +151,7 @@ def test_conditional_get_with_current_etag_answers_304(anon, edited_three_times)
 
 def test_meetings_and_counterparts_of_a_merged_id_are_the_survivors(anon, build):
     # given a person merged into another, who met someone before and after the merge
-    winner, loser, other = build.person("Cho Hyun", "KR"), build.person("Jo Hyeon", "KR"), build.person("X Y", "US")
-    before = build.meeting(loser, other, date="2025-09")
-    person_merge(
-        loser_id=loser, winner_id=winner, loser_expected_version=current_version(loser),
-        winner_expected_version=current_version(winner), context=CTX,
-    )
+    winner, loser, other, before = _merged_person_who_met_someone(build)
     after = build.meeting(winner, other, date="2025-10-02")
     # when the merged id's meetings and counterparts are asked for
     meetings = anon.get(f"/api/v1/people/{loser}/meetings/").json()["results"]
