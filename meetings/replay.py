@@ -1,4 +1,4 @@
-"""Meetings' read models during a fast replay: in memory, COPYed at the end.
+"""Meetings' read models during a fast replay: in memory, written at the end.
 
 Same rows as `meetings/projections.py` writes, call for call: a participation's person and
 tenure are derived (from the people replay's in-memory indexes) exactly when the live sync
@@ -16,7 +16,7 @@ from typing import Any
 
 from people.names import normalize_name
 from tracker.common import partialdate
-from tracker.eventstore.bulkcopy import NULL, CopyWriter, JsonText, json_text, text
+from tracker.eventstore.bulkcopy import NULL, CopyWriter, JsonText, json_text, line_of, text
 from tracker.eventstore.replay import IdCache
 
 from .events import ARTICLE
@@ -202,17 +202,23 @@ class MeetingsReplay:
 
     # the end -----------------------------------------------------------------------------
     def write(self, writer: CopyWriter) -> None:
-        ids = self.ids
-        writer.rows(SourceArticle, (_article_row(pk, ids, *a) for pk, a in self.articles.items()))
-        writer.lines(Meeting, (_meeting_line(pk, ids, *m) for pk, m in self.meetings.items()), MEETING_COLUMNS)
-        writer.lines(Participation, (
-            f"{pk}\t{r[MEETING]}\t{text(r[NAME])}\t{text(r[KEY])}\t{r[RECORDED] or NULL}\t{r[PERSON] or NULL}\t"
-            f"{r[TENURE] or NULL}\t{text(r[SIDE])}\t{'t' if r[HOST] else 'f'}"
-            for pk, r in self.parts.items()
-        ), PARTICIPATION_COLUMNS)
-        writer.lines(Citation, (
-            f"{pk}\t{m}\t{a}\t{json_text(JsonText(evidence))}" for pk, (m, a, evidence) in self.cites.items()
-        ), ["id", "meeting_id", "article_id", "evidence"])
+        ids, article = self.ids, line_of(SourceArticle)
+        writer.keyed(SourceArticle, self.articles, lambda pk, a: article(_article_row(pk, ids, *a)))
+        writer.keyed(Meeting, self.meetings, lambda pk, m: _meeting_line(pk, ids, *m), MEETING_COLUMNS)
+        writer.keyed(Participation, self.parts, _participation_line, PARTICIPATION_COLUMNS)
+        writer.keyed(Citation, self.cites, _citation_line, ["id", "meeting_id", "article_id", "evidence"])
+
+
+def _participation_line(pk: str, r: list) -> str:
+    return (
+        f"{pk}\t{r[MEETING]}\t{text(r[NAME])}\t{text(r[KEY])}\t{r[RECORDED] or NULL}\t{r[PERSON] or NULL}\t"
+        f"{r[TENURE] or NULL}\t{text(r[SIDE])}\t{'t' if r[HOST] else 'f'}"
+    )
+
+
+def _citation_line(pk: str, cite: tuple) -> str:
+    meeting, article, evidence = cite
+    return f"{pk}\t{meeting}\t{article}\t{json_text(JsonText(evidence))}"
 
 
 MEETING_COLUMNS = [

@@ -1,4 +1,4 @@
-"""People's read models during a fast replay: in memory, COPYed at the end.
+"""People's read models during a fast replay: in memory, written at the end.
 
 Same rows as `people/projections.py` writes, call for call, and the lookups the meetings
 replay needs (merges followed, the tenure held on a date, a person by name or alias), answered
@@ -168,8 +168,8 @@ class PeopleReplay:
 
     # the end ---------------------------------------------------------------------------
     def write(self, writer: CopyWriter) -> None:
-        writer.rows(Organization, ((pk, *row) for pk, row in self.organizations.items()))
-        writer.rows(Post, ((pk, *row) for pk, row in self.posts.items()))
-        writer.rows(Person, ((pk, *row) for pk, row in self.persons.items()))
-        writer.rows(Alias, ((pk, *row) for pk, row in self.aliases.rows.items()))
-        writer.rows(Tenure, ((pk, *row) for pk, row in self.tenures.rows.items()))
+        writer.keyed_rows(Organization, self.organizations)
+        writer.keyed_rows(Post, self.posts)
+        writer.keyed_rows(Person, self.persons)
+        writer.keyed_rows(Alias, self.aliases.rows)
+        writer.keyed_rows(Tenure, self.tenures.rows)

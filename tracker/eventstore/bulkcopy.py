@@ -9,11 +9,14 @@ import io
 import json
 import queue
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
+T = TypeVar("T")
 CHUNK = 20_000  # rows per COPY statement: with the writer's queue, bounds the text in memory
 NULL = "\\N"
 # COPY text format: a backslash starts an escape, tab separates columns, newline ends a row.
@@ -83,12 +86,26 @@ def columns(model: type[models.Model]) -> list[str]:
     return [f.attname for f in model._meta.concrete_fields]
 
 
+def line_of(model: type[models.Model]) -> Callable[[tuple], str]:
+    """The COPY text line of a value tuple in `columns(model)` order."""
+    convert = [converter(f) for f in model._meta.concrete_fields]
+    return lambda row: "\t".join([c(v) for c, v in zip(convert, row, strict=True)])
+
+
+def check_columns(model: type[models.Model], names: list[str] | None) -> None:
+    """`names`, if given, must be every column of the model in `columns(model)` order."""
+    if names is not None and names != columns(model):
+        raise ValueError(f"{model.__name__} has the columns {columns(model)}, not {names}")
+
+
 class CopyWriter:
     """COPY rows into tables from a background thread, so PostgreSQL stores one chunk while
     Python formats the next. Until `close()`, only the writer may use the connection.
 
     Statements (`execute`) run in order with the COPYs, e.g. `SET CONSTRAINTS ALL IMMEDIATE`
     to run the deferred foreign-key checks of the rows written so far while Python goes on.
+    `seconds` adds up the time of the statements per label (the table of a COPY, or the label
+    given), as the writer's thread waits for them (PostgreSQL's work, and the GIL's).
     """
 
     def __init__(self) -> None:
@@ -96,6 +113,8 @@ class CopyWriter:
         self._raw = connection.connection
         self._queue: queue.Queue = queue.Queue(maxsize=4)
         self._error: BaseException | None = None
+        self.seconds: Counter[str] = Counter()
+        self.rowcounts: Counter[str] = Counter()  # rows statements (`execute`) wrote, per label
         self._thread = threading.Thread(target=self._run, name="copy-writer", daemon=True)
         self._thread.start()
 
@@ -104,45 +123,65 @@ class CopyWriter:
             while (item := self._queue.get()) is not None:
                 if self._error is not None:
                     continue  # drain, so the producer never blocks
-                sql, data = item
+                label, sql, data = item
                 try:
+                    started = time.perf_counter()
                     if data is None:
                         cur.execute(sql)
+                        if cur.rowcount > 0:
+                            self.rowcounts[label] += cur.rowcount
                     else:
                         cur.copy_expert(sql, io.StringIO(data))
+                    self.seconds[label] += time.perf_counter() - started
                 except BaseException as exc:  # re-raised in the caller's thread
                     self._error = exc
 
-    def _put(self, sql: str, data: str | None) -> None:
+    def _put(self, label: str, sql: str, data: str | None) -> None:
         if self._error is not None:
             self.close()
-        self._queue.put((sql, data))
+        self._queue.put((label, sql, data))
 
-    def execute(self, sql: str) -> None:
-        self._put(sql, None)
+    def execute(self, sql: str, label: str = "other statements") -> None:
+        self._put(label, sql, None)
 
     def rows(self, model: type[models.Model], rows: Iterable[tuple]) -> None:
         """COPY `rows` (value tuples in `columns(model)` order) into the model's table."""
-        convert = [converter(f) for f in model._meta.concrete_fields]
-        self.lines(model, ("\t".join([c(v) for c, v in zip(convert, row, strict=True)]) for row in rows))
+        line = line_of(model)
+        self.lines(model, (line(row) for row in rows))
 
     def lines(self, model: type[models.Model], lines: Iterable[str], names: list[str] | None = None) -> None:
         """COPY rows already formatted as COPY text lines, with the columns `names` (every
         column of the model, in `columns(model)` order if not given)."""
-        if names is not None and names != columns(model):
-            raise ValueError(f"{model.__name__} has the columns {columns(model)}, not {names}")
-        sql = copy_statement(model, model._meta.concrete_fields)
+        check_columns(model, names)
+        self._copy(model._meta.db_table, copy_statement(model, model._meta.concrete_fields), lines)
+
+    def keyed(
+        self, model: type[models.Model], rows: Mapping[str, T], line: Callable[[str, T], str],
+        names: list[str] | None = None,
+    ) -> None:
+        """Every row of the model's table: `rows` maps a primary key (its text as PostgreSQL
+        prints it) to a row, which `line(pk, row)` makes a COPY text line (`lines`). Here they
+        are COPYed; a writer that merges them into non-empty tables needs the keys
+        (`tracker.eventstore.merge`)."""
+        self.lines(model, (line(pk, row) for pk, row in rows.items()), names)
+
+    def keyed_rows(self, model: type[models.Model], rows: Mapping[str, tuple]) -> None:
+        """`keyed` for rows given as value tuples without their primary key (the first column)."""
+        line = line_of(model)
+        self.keyed(model, rows, lambda pk, row: line((pk, *row)))
+
+    def _copy(self, label: str, sql: str, lines: Iterable[str]) -> None:
         chunk: list[str] = []
         for line in lines:
             chunk.append(line)
             if len(chunk) >= CHUNK:
-                self._send(sql, chunk)
-        self._send(sql, chunk)
+                self._send(label, sql, chunk)
+        self._send(label, sql, chunk)
 
-    def _send(self, sql: str, lines: list[str]) -> None:
+    def _send(self, label: str, sql: str, lines: list[str]) -> None:
         if lines:
             lines.append("")  # the last row's newline
-            self._put(sql, "\n".join(lines))
+            self._put(label, sql, "\n".join(lines))
             lines.clear()
 
     def close(self) -> None:

@@ -35,8 +35,8 @@ class Projector:
     # Optional, for fast replays on PostgreSQL (tracker/eventstore/replay.py): a factory
     # `fn(replay) -> replayer` of an object that keeps this projector's rows in memory for the
     # whole replay, given the same calls as `syncs` and `reacts_to` in the same order
-    # (`sync(stream_type, stream_id, state, events)`, `react(event)`), and COPYs them into the
-    # emptied tables in `write()`. Its stream types' evolvers must copy whatever they keep of
+    # (`sync(stream_type, stream_id, state, events)`, `react(event)`), and gives every row of
+    # each of its tables, keyed by primary key, to `write(writer)` (`CopyWriter.keyed`). Its stream types' evolvers must copy whatever they keep of
     # a payload (the replay does not copy payloads for them).
     replayer: Callable[[Any], Any] | None = None
     # Optional, for single-stream appends on PostgreSQL: stream type -> fn(stream_id, state,

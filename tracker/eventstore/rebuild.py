@@ -14,6 +14,7 @@ from .models import Checkpoint, Event
 from .progress import progress
 from .projection import flush_replay, owned_models, replaying
 from .readmodel import projecting
+from .replay import merged_models
 from .replay import replay as fast_replay
 from .store import (
     EVENT_COLUMNS,
@@ -36,15 +37,20 @@ FAST_REPLAY = True  # use replay.py on PostgreSQL
 class RebuildStats:
     events: int
     seconds: float
+    # the fast replay's time split (replay.ReplayResult.seconds); empty on the generic path
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)
+    # rows the fast replay's merges deleted and inserted (replay.ReplayResult.merged)
+    merged_rows: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def rate(self) -> float:
         return self.events / self.seconds if self.seconds else float("inf")
 
 
-def _empty_read_models() -> None:
+def _empty_read_models(models: list | None = None) -> None:
+    """DELETE every row of the read models (all of them, or `models`, in the order given)."""
     with projecting(), connection.cursor() as cur:
-        for model in owned_models():
+        for model in owned_models() if models is None else models:
             # DELETE, not TRUNCATE: TRUNCATE takes an ACCESS EXCLUSIVE lock that blocks readers.
             cur.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
@@ -62,11 +68,21 @@ def _iter_events(after: int = 0) -> Iterator[StoredEvent]:
         last = rows[-1][1]
 
 
-def _replay(*, show_progress: bool) -> int:
-    """Project every event again, one original append batch at a time (as they were live).
+def _fast() -> bool:
+    return FAST_REPLAY and connection.vendor == "postgresql"
 
-    On PostgreSQL the fast replay (replay.py) does it; the generic path below serves SQLite
-    (and tests that compare both).
+
+def _not_merged() -> list:
+    """The read models the fast replay does not merge (their projectors have no replayer):
+    emptied before it, and written by their projectors as live."""
+    merged = set(merged_models())
+    return [m for m in owned_models() if m not in merged]
+
+
+def _replay(*, show_progress: bool) -> int:
+    """Project every event again into emptied read models, one original append batch at a
+    time (as they were live): the generic path, for SQLite and for tests that compare paths
+    (PostgreSQL rebuilds and checks use replay.py, see `rebuild`).
 
     Stream states are kept in memory and written in bulk every STATE_FLUSH events (the read
     models were emptied, so the cache is authoritative until it is flushed); the inline
@@ -74,8 +90,6 @@ def _replay(*, show_progress: bool) -> int:
     `replaying()`: they may skip existence reads and buffer their rows, which are flushed
     with the stream states and at the end.
     """
-    if FAST_REPLAY and connection.vendor == "postgresql":
-        return fast_replay(show_progress=show_progress)
     with replaying():
         count = _replay_events(show_progress=show_progress)
     return count
@@ -116,18 +130,28 @@ def _replay_events(*, show_progress: bool) -> int:
 
 
 def rebuild(*, show_progress: bool = False) -> RebuildStats:
-    """Empty every read model and replay the whole log into them, in one transaction."""
+    """Make every read model equal to a replay of the whole log, in one transaction.
+
+    On PostgreSQL the fast replay writes only the rows that differ (replay.py, merge.py): a
+    rebuild of read models that are already right writes nothing. Elsewhere every read model
+    is emptied and replayed into.
+    """
     started = time.perf_counter()
     with transaction.atomic():
-        _empty_read_models()
-        count = _replay(show_progress=show_progress)
-    return RebuildStats(events=count, seconds=time.perf_counter() - started)
+        if _fast():
+            _empty_read_models(_not_merged())
+            result = fast_replay(show_progress=show_progress)
+            count, phases, merged = result.events, result.seconds, result.merged
+        else:
+            _empty_read_models()
+            count, phases, merged = _replay(show_progress=show_progress), {}, {}
+    return RebuildStats(events=count, seconds=time.perf_counter() - started, phases=phases, merged_rows=merged)
 
 
-def snapshot() -> dict[str, dict[str, Any]]:
-    """Canonical rows of every read model, keyed by table then primary key."""
+def snapshot(models: list | None = None) -> dict[str, dict[str, Any]]:
+    """Canonical rows of every read model (or of `models`), keyed by table then primary key."""
     out: dict[str, dict[str, Any]] = {}
-    for model in owned_models():
+    for model in owned_models() if models is None else models:
         rows = {}
         for row in model.objects.order_by("pk").values():
             key = str(row[model._meta.pk.attname])
@@ -160,13 +184,54 @@ def compare(live: dict, rebuilt: dict, *, limit: int = 20) -> list[str]:
 
 
 def check(*, show_progress: bool = False) -> tuple[list[str], RebuildStats, str]:
-    """Rebuild into a scratch copy (a rolled-back transaction) and compare with the live tables."""
+    """Replay the log without changing the live tables (a rolled-back transaction) and compare:
+    the differences (at most 20, by table then key), the replay's figures, and a checksum of
+    the live read models.
+
+    On PostgreSQL the fast replay writes its rows into temporary tables and the comparison
+    runs in SQL (merge.MergeWriter); only the read models of projectors without a replayer
+    are snapshotted, emptied and replayed into as on the generic path.
+    """
     started = time.perf_counter()
     with transaction.atomic():
-        live = snapshot()
-        _empty_read_models()
-        count = _replay(show_progress=show_progress)
-        rebuilt = snapshot()
+        if _fast():
+            digest = live_checksum()
+            others = _not_merged()
+            live = snapshot(others)
+            _empty_read_models(others)
+            result = fast_replay(show_progress=show_progress, check=True)
+            count, phases = result.events, result.seconds
+            by_table = {**result.differences, **_by_table(compare(live, snapshot(others)))}
+            problems = [p for table in sorted(by_table) for p in by_table[table]][:20]
+        else:
+            live = snapshot()
+            digest = checksum(live)
+            _empty_read_models()
+            count, phases = _replay(show_progress=show_progress), {}
+            problems = compare(live, snapshot())
         transaction.set_rollback(True)  # the live tables stay exactly as they were
-    stats = RebuildStats(events=count, seconds=time.perf_counter() - started)
-    return compare(live, rebuilt), stats, checksum(live)
+    stats = RebuildStats(events=count, seconds=time.perf_counter() - started, phases=phases)
+    return problems, stats, digest
+
+
+def _by_table(problems: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for problem in problems:
+        out.setdefault(problem.split(" ", 1)[0], []).append(problem)
+    return out
+
+
+def live_checksum() -> str:
+    """SHA-256 of every read model's rows (their text as PostgreSQL prints them, in key order),
+    computed by the server: the checksum `check()` reports on PostgreSQL."""
+    digest = hashlib.sha256()
+    with connection.cursor() as cur:
+        for model in owned_models():
+            table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk.column
+            cur.execute(
+                f"SELECT count(*), md5(string_agg(md5(t::text), '' ORDER BY t.{connection.ops.quote_name(pk)}))"
+                f" FROM {table} t"
+            )
+            count, rows = cur.fetchone()
+            digest.update(f"{model._meta.db_table}\t{count}\t{rows or ''}\n".encode())
+    return digest.hexdigest()

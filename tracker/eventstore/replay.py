@@ -1,34 +1,44 @@
-"""Fast replay of the whole log into emptied read models (PostgreSQL).
+"""Fast replay of the whole log into the read models (PostgreSQL).
 
 The generic replay (rebuild.py) goes through `project()` batch by batch, with model instances
 and ORM writes. This one makes the same calls in the same order, but:
 
 - the log is read with a raw server-side cursor as value rows, links with one query;
 - stream states are folded in place in memory by the aggregates' evolvers (upcasting only
-  payloads whose schema version is old), and COPYed into StreamState at the end;
-- projectors with a `replayer` (see `Projector.replayer`) keep their rows in memory and COPY
-  them at the end; the others run their ordinary syncs and reactions as they come. Those must
-  not read a replayer's tables, which are written only at the end.
+  payloads whose schema version is old), and written into StreamState at the end;
+- projectors with a `replayer` (see `Projector.replayer`) keep their rows in memory and write
+  them at the end; the others run their ordinary syncs and reactions as they come, into
+  tables the caller emptied. Those must not read a replayer's tables, which are written only
+  at the end.
+
+The rows are written by a `merge.MergeWriter`: COPYed into the tables that are empty, and
+merged into the others (only the rows that differ are deleted and inserted), so a rebuild of
+read models that are already (mostly) right writes (almost) nothing. A check writes them into
+temporary tables only, and compares.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import json
+import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from itertools import groupby
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 from .aggregate import AGGREGATES, aggregate_for
 from .bulk import cyclic_gc_paused
-from .bulkcopy import CopyWriter, compact_json_text, text
+from .bulkcopy import compact_json_text, text
 from .events import EVENT_TYPES, upcast
+from .merge import MergeWriter
 from .models import Checkpoint, Event, EventLink, StreamState
 from .progress import progress
 from .projection import (
@@ -42,6 +52,7 @@ from .projection import (
 from .readmodel import projecting
 from .store import CHECKPOINT_EVERY, INLINE_CHECKPOINT, StoredEvent
 
+logger = logging.getLogger(__name__)
 FETCH = 10_000  # rows per round trip of the server-side cursor
 # PostgreSQL's text of a jsonb has no surrounding blanks: the scanner alone decodes it.
 _decode = json.JSONDecoder().scan_once
@@ -154,7 +165,7 @@ def _rows(full_stream_types: list[str], full_types: list[str]) -> Iterator[tuple
 
 
 class _Replay:
-    def __init__(self, session: Replay) -> None:
+    def __init__(self, session: Replay, *, check: bool = False) -> None:
         self.session = session
         for projector in PROJECTORS.values():
             if projector.replayer is not None:
@@ -163,6 +174,8 @@ class _Replay:
         self.stream_plans: dict[str, tuple] = {}
         self.reaction_plans: dict[str, list[tuple[Any, Any]]] = {}
         self.checkpoint: int | None = None
+        self.check = check
+        self.writer: MergeWriter | None = None
 
     def _stream_plan(self, stream_type: str) -> tuple:
         """(aggregate, [(projector, its replayer or None)], trusted, evolvers, [replayers if
@@ -277,25 +290,39 @@ class _Replay:
         self.reaction_plans.clear()
 
     def write(self) -> None:
-        """COPY every replayer's rows and the stream states; run the deferred foreign-key checks
-        of the read models before the (larger) stream states, so they overlap their formatting."""
-        deferred = _deferred_foreign_keys()
-        writer = CopyWriter()
+        """Write every replayer's rows and the stream states (`self.writer`); run the deferred
+        foreign-key checks of the read models before the (larger) stream states, so they
+        overlap their formatting."""
+        check = self.check
+        deferred = "" if check else _deferred_foreign_keys()
+        writer = self.writer = MergeWriter(merged_models(), check=check)
         try:
             for replayer in self.session.replayers.values():
                 replayer.write(writer)
             if deferred:
-                writer.execute(f"SET CONSTRAINTS {deferred} IMMEDIATE")
-            writer.lines(StreamState, (
-                f"{sid}\t{text(t)}\t{version}\t{compact_json_text(state)}\t{position}\t{at}"
-                for sid, (t, version, state, position, at) in self.states.items()
-            ), ["stream_id", "stream_type", "version", "state", "last_position", "updated_at"])
+                writer.execute(f"SET CONSTRAINTS {deferred} IMMEDIATE", "foreign-key checks")
+            writer.keyed(StreamState, self.states, _state_line, STATE_COLUMNS)
             if deferred:
-                writer.execute(f"SET CONSTRAINTS {deferred} DEFERRED")
+                writer.execute(f"SET CONSTRAINTS {deferred} DEFERRED", "foreign-key checks")
+            checkpoint = {} if self.checkpoint is None else {INLINE_CHECKPOINT: (self.checkpoint,)}
+            writer.keyed_rows(Checkpoint, checkpoint)
         finally:
             writer.close()
-        if self.checkpoint is not None:
-            Checkpoint(name=INLINE_CHECKPOINT, last_position=self.checkpoint).save()
+
+
+STATE_COLUMNS = ["stream_id", "stream_type", "version", "state", "last_position", "updated_at"]
+
+
+def _state_line(sid: str, entry: list) -> str:
+    t, version, state, position, at = entry
+    return f"{sid}\t{text(t)}\t{version}\t{compact_json_text(state)}\t{position}\t{at}"
+
+
+def merged_models() -> list[type[models.Model]]:
+    """The tables a fast replay writes (`_Replay.write`): those of the projectors that have a
+    replayer, the stream states and the checkpoints. The others' projectors run as live."""
+    out = [m for p in PROJECTORS.values() if p.replayer is not None for m in p.models]
+    return [*out, StreamState, Checkpoint]
 
 
 def _deferred_foreign_keys() -> str:
@@ -312,17 +339,35 @@ def _deferred_foreign_keys() -> str:
         return ", ".join(name for (name,) in cur.fetchall())
 
 
-def replay(*, show_progress: bool = False) -> int:
-    """Replay the whole log into the emptied read models; the number of events."""
+@dataclasses.dataclass
+class ReplayResult:
+    events: int
+    # with check: up to 20 differences per table between the live rows and the replay's
+    differences: dict[str, list[str]]
+    # seconds: reading and folding the log, then the writer's time per table or step
+    seconds: dict[str, float]
+    # rows the merges deleted and inserted, per "<table> (deleted|inserted)"
+    merged: dict[str, int]
+
+
+def replay(*, show_progress: bool = False, check: bool = False) -> ReplayResult:
+    """Replay the whole log; make the tables of `merged_models()` equal to it, writing only
+    the rows that differ (merge.MergeWriter). With `check`, write none of them: compare."""
+    started = time.perf_counter()
     links = _links()
     with replaying() as session, projecting(), cyclic_gc_paused():
-        run = _Replay(session)
+        run = _Replay(session, check=check)
         try:
             count = _project_log(run, links, show_progress=show_progress)
+            folded = time.perf_counter()
             run.write()
         finally:
             run.close()
-    return count
+    writer = run.writer
+    seconds = {"read and fold": folded - started, **writer.seconds, "write": time.perf_counter() - folded}
+    merged = dict(writer.rowcounts)
+    logger.info("replay: %s seconds, rows written by merges %s", seconds, merged)
+    return ReplayResult(count, writer.differences() if check else {}, seconds, merged)
 
 
 def _project_log(run: _Replay, links: dict[int, tuple[str, ...]], *, show_progress: bool) -> int:

@@ -1,0 +1,146 @@
+"""Writing a replay's rows into read models that are not empty: only the differences.
+
+A fast replay (replay.py) knows every row of the tables its replayers own, by primary key
+(`CopyWriter.keyed`). Emptying those tables (DELETE: TRUNCATE would take an ACCESS EXCLUSIVE
+lock) and COPYing everything back writes every row twice over, past the dead rows and index
+entries. Instead, `MergeWriter`:
+
+- COPYs straight into the table the rows whose key is not in it (all of them when it is
+  empty), as an ordinary replay does;
+- COPYs the rows whose key is already there into a temporary table (no index, no WAL), then
+  deletes the live rows that are not in the replay or differ from it, and inserts the replayed
+  rows that differ. Rows are compared whole and typed (`IS DISTINCT FROM` of the two rows:
+  no formatting matters, jsonb compares by value), so equal rows are not written at all.
+
+Every deletion of a table comes before its insertions (so no UNIQUE constraint sees an old and
+a new row at once); foreign keys are deferred (run by the replay's `SET CONSTRAINTS`), and
+none has an ON DELETE action in the database.
+
+With `check=True` nothing of the live tables is written: every replayed row goes into a
+temporary table and `differences()` lists the rows that are missing on either side or differ,
+in the words of `rebuild.compare`. The caller rolls the transaction back.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+
+from django.db import connection, models
+
+from .bulkcopy import CopyWriter, T, check_columns, copy_statement
+
+_temp_names = itertools.count(1)
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def live_keys(model: type[models.Model]) -> set[str]:
+    """The primary keys of the model's table, as PostgreSQL prints them."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {_quote(model._meta.pk.column)}::text FROM {_quote(model._meta.db_table)}")
+        return {key for (key,) in cur.fetchall()}
+
+
+class MergeWriter(CopyWriter):
+    """A CopyWriter whose `keyed` tables end equal to the rows given, writing only the
+    differences (see the module's docstring); `check=True` writes nothing but temporary
+    tables. `models` are the tables that will be given, whose keys are read first (the
+    writer's thread then owns the connection)."""
+
+    def __init__(self, models_: list[type[models.Model]], *, check: bool = False) -> None:
+        self.check = check
+        self.live = {} if check else {m._meta.db_table: live_keys(m) for m in models_}
+        self.temps: dict[str, tuple[type[models.Model], str]] = {}  # table -> (model, temp table)
+        self.written: dict[str, tuple[int, int]] = {}  # table -> rows (in temp, straight)
+        super().__init__()
+
+    def keyed(
+        self, model: type[models.Model], rows: Mapping[str, T], line: Callable[[str, T], str],
+        names: list[str] | None = None,
+    ) -> None:
+        check_columns(model, names)
+        table = model._meta.db_table
+        live = None if self.check else self.live[table]
+        if live is not None and not live:  # an empty table: COPY, as a replay into it would
+            self._copy(table, copy_statement(model, model._meta.concrete_fields), (
+                line(pk, row) for pk, row in rows.items()
+            ))
+            self.written[table] = (0, len(rows))
+            return
+        temp = self._temp(model)
+        known = rows.keys() if live is None else rows.keys() & live
+        self._copy(f"{table} (temporary)", self._copy_into(temp, model), (line(pk, rows[pk]) for pk in known))
+        self.written[table] = (len(known), len(rows) - len(known))
+        if live is None:
+            return
+        self._merge(model, temp)
+        if len(known) < len(rows):
+            self._copy(table, copy_statement(model, model._meta.concrete_fields), (
+                line(pk, row) for pk, row in rows.items() if pk not in live
+            ))
+
+    def _temp(self, model: type[models.Model]) -> str:
+        table = model._meta.db_table
+        temp = _quote(f"replay_{next(_temp_names)}_{table}")
+        # ON COMMIT DROP: gone with the rebuild's transaction (or its rollback), no DROP here.
+        self.execute(
+            f"CREATE TEMPORARY TABLE {temp} (LIKE {_quote(table)} INCLUDING DEFAULTS) ON COMMIT DROP",
+            f"{table} (temporary)",
+        )
+        self.temps[table] = (model, temp)
+        return temp
+
+    @staticmethod
+    def _copy_into(temp: str, model: type[models.Model]) -> str:
+        names = ", ".join(_quote(f.column) for f in model._meta.concrete_fields)
+        return f"COPY {temp} ({names}) FROM STDIN"
+
+    def _merge(self, model: type[models.Model], temp: str) -> None:
+        """Delete the live rows that are not replayed as they are; insert the replayed rows the
+        table then lacks (the temporary table holds only keys the table had)."""
+        table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
+        label = f"{model._meta.db_table} (merge)"
+        self.execute(f"ANALYZE {temp}", label)
+        self.execute(
+            f"DELETE FROM {table} l WHERE NOT EXISTS"
+            f" (SELECT FROM {temp} r WHERE r.{pk} = l.{pk} AND r IS NOT DISTINCT FROM l)",
+            f"{model._meta.db_table} (deleted)",
+        )
+        self.execute(
+            f"INSERT INTO {table} SELECT r.* FROM {temp} r"
+            f" WHERE NOT EXISTS (SELECT FROM {table} l WHERE l.{pk} = r.{pk})",
+            f"{model._meta.db_table} (inserted)",
+        )
+
+    def differences(self, *, limit: int = 20) -> dict[str, list[str]]:
+        """With `check`, after `close()`: per table, up to `limit` differences between the live
+        rows and the replayed ones, ordered by key, worded as `rebuild.compare` words them."""
+        out: dict[str, list[str]] = {}
+        for table, (model, temp) in self.temps.items():
+            pk = _quote(model._meta.pk.column)
+            fields = model._meta.concrete_fields
+            flags = ", ".join(f"l.{_quote(f.column)} IS DISTINCT FROM r.{_quote(f.column)}" for f in fields)
+            with connection.cursor() as cur:
+                key = f"coalesce(l.{pk}, r.{pk})::text"
+                cur.execute(
+                    f"SELECT {key}, l.{pk} IS NULL, r.{pk} IS NULL, {flags}"
+                    f" FROM {_quote(table)} l FULL JOIN {temp} r ON l.{pk} = r.{pk}"
+                    f" WHERE l.{pk} IS NULL OR r.{pk} IS NULL OR l IS DISTINCT FROM r"
+                    f' ORDER BY {key} COLLATE "C" LIMIT %s',
+                    [limit],
+                )
+                rows = cur.fetchall()
+            problems = []
+            for key, not_live, not_replayed, *differs in rows:
+                if not_replayed:
+                    problems.append(f"{table} {key}: live row missing from replay")
+                elif not_live:
+                    problems.append(f"{table} {key}: replay row missing from live tables")
+                else:
+                    names = [f.attname for f, d in zip(fields, differs, strict=True) if d]
+                    problems.append(f"{table} {key}: differs in {', '.join(names)}")
+            if problems:
+                out[table] = problems
+        return out
