@@ -161,3 +161,16 @@ def test_a_rebuild_into_empty_tables_copies_without_merging(log):
     assert rebuild.snapshot() == replayed
     assert stats.merged_rows == {}
     assert not [phase for phase in stats.phases if "(temporary)" in phase]
+
+
+def test_the_merge_setting_lasts_only_for_the_write(log):
+    # given: the session's work_mem
+    with connection.cursor() as cur:
+        cur.execute("SHOW work_mem")
+        (before,) = cur.fetchone()
+        # when: a rebuild that merges (the tables hold rows), in this transaction
+        rebuild.rebuild()
+        cur.execute("SHOW work_mem")
+        (after,) = cur.fetchone()
+    # then
+    assert after == before

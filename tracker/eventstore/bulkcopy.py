@@ -128,7 +128,7 @@ class CopyWriter:
                     started = time.perf_counter()
                     if data is None:
                         cur.execute(sql)
-                        if cur.rowcount > 0:
+                        if cur.rowcount > 0 and cur.description is None:  # rows written, not read
                             self.rowcounts[label] += cur.rowcount
                     else:
                         cur.copy_expert(sql, io.StringIO(data))

@@ -30,6 +30,7 @@ from django.db import connection, models
 from .bulkcopy import CopyWriter, T, check_columns, copy_statement
 
 _temp_names = itertools.count(1)
+MERGE_WORK_MEM = "256MB"
 
 
 def _quote(name: str) -> str:
@@ -54,7 +55,19 @@ class MergeWriter(CopyWriter):
         self.live = {} if check else {m._meta.db_table: live_keys(m) for m in models_}
         self.temps: dict[str, tuple[type[models.Model], str]] = {}  # table -> (model, temp table)
         self.written: dict[str, tuple[int, int]] = {}  # table -> rows (in temp, straight)
+        with connection.cursor() as cur:
+            cur.execute("SELECT current_setting('work_mem')")
+            (self._work_mem,) = cur.fetchone()
         super().__init__()
+        # Room to hash or sort a table's replayed rows without spilling to disk (the default
+        # 4 MB would spill at a few thousand stream states), for this writer's statements only.
+        self.execute(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'", "settings")
+
+    def close(self) -> None:
+        # A check's transaction is rolled back, and the setting with it (`differences` uses it).
+        if not self.check and self._thread.is_alive() and self._error is None:
+            self.execute(f"SELECT set_config('work_mem', '{self._work_mem}', true)", "settings")
+        super().close()
 
     def keyed(
         self, model: type[models.Model], rows: Mapping[str, T], line: Callable[[str, T], str],
@@ -101,8 +114,6 @@ class MergeWriter(CopyWriter):
         """Delete the live rows that are not replayed as they are; insert the replayed rows the
         table then lacks (the temporary table holds only keys the table had)."""
         table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
-        label = f"{model._meta.db_table} (merge)"
-        self.execute(f"ANALYZE {temp}", label)
         self.execute(
             f"DELETE FROM {table} l WHERE NOT EXISTS"
             f" (SELECT FROM {temp} r WHERE r.{pk} = l.{pk} AND r IS NOT DISTINCT FROM l)",
