@@ -119,30 +119,36 @@ class CopyWriter:
         self._thread.start()
 
     def _run(self) -> None:
+        written = 0
         with self._raw.cursor() as cur:
             while (item := self._queue.get()) is not None:
                 if self._error is not None:
                     continue  # drain, so the producer never blocks
-                label, sql, data = item
+                label, sql, data, when_written = item
                 try:
                     started = time.perf_counter()
                     if data is None:
+                        if when_written and not written:
+                            continue  # the statement before it wrote nothing
                         cur.execute(sql)
-                        if cur.rowcount > 0 and cur.description is None:  # rows written, not read
-                            self.rowcounts[label] += cur.rowcount
+                        written = cur.rowcount if cur.description is None else 0  # rows written, not read
+                        if written > 0:
+                            self.rowcounts[label] += written
                     else:
                         cur.copy_expert(sql, io.StringIO(data))
                     self.seconds[label] += time.perf_counter() - started
                 except BaseException as exc:  # re-raised in the caller's thread
                     self._error = exc
 
-    def _put(self, label: str, sql: str, data: str | None) -> None:
+    def _put(self, label: str, sql: str, data: str | None, when_written: bool = False) -> None:
         if self._error is not None:
             self.close()
-        self._queue.put((label, sql, data))
+        self._queue.put((label, sql, data, when_written))
 
-    def execute(self, sql: str, label: str = "other statements") -> None:
-        self._put(label, sql, None)
+    def execute(self, sql: str, label: str = "other statements", *, when_written: bool = False) -> None:
+        """Run a statement in order with the COPYs; `when_written`: only if the statement
+        before it (`execute`d) wrote rows."""
+        self._put(label, sql, None, when_written)
 
     def rows(self, model: type[models.Model], rows: Iterable[tuple]) -> None:
         """COPY `rows` (value tuples in `columns(model)` order) into the model's table."""

@@ -23,6 +23,7 @@ in the words of `rebuild.compare`. The caller rolls the transaction back.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Mapping
 
 from django.db import connection, models
@@ -52,13 +53,16 @@ class MergeWriter(CopyWriter):
 
     def __init__(self, models_: list[type[models.Model]], *, check: bool = False) -> None:
         self.check = check
+        started = time.perf_counter()
         self.live = {} if check else {m._meta.db_table: live_keys(m) for m in models_}
+        read_keys = time.perf_counter() - started
         self.temps: dict[str, tuple[type[models.Model], str]] = {}  # table -> (model, temp table)
         self.written: dict[str, tuple[int, int]] = {}  # table -> rows (in temp, straight)
         with connection.cursor() as cur:
             cur.execute("SELECT current_setting('work_mem')")
             (self._work_mem,) = cur.fetchone()
         super().__init__()
+        self.seconds["live keys"] = read_keys
         # Room to hash or sort a table's replayed rows without spilling to disk (the default
         # 4 MB would spill at a few thousand stream states), for this writer's statements only.
         self.execute(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'", "settings")
@@ -123,6 +127,7 @@ class MergeWriter(CopyWriter):
             f"INSERT INTO {table} SELECT r.* FROM {temp} r"
             f" WHERE NOT EXISTS (SELECT FROM {table} l WHERE l.{pk} = r.{pk})",
             f"{model._meta.db_table} (inserted)",
+            when_written=True,  # the temporary table holds only live keys: none to insert else
         )
 
     def differences(self, *, limit: int = 20) -> dict[str, list[str]]:

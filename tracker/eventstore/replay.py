@@ -366,7 +366,7 @@ def replay(*, show_progress: bool = False, check: bool = False) -> ReplayResult:
     writer = run.writer
     seconds = {"read and fold": folded - started, **writer.seconds, "write": time.perf_counter() - folded}
     merged = dict(writer.rowcounts)
-    logger.info("replay: %s seconds, rows written by merges %s", seconds, merged)
+    logger.debug("replay: %s seconds, rows written by merges %s", seconds, merged)
     return ReplayResult(count, writer.differences() if check else {}, seconds, merged)
 
 
