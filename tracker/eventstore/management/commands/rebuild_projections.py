@@ -5,7 +5,10 @@ from tracker.eventstore import rebuild
 
 
 class Command(BaseCommand):
-    help = "Drop every read model and replay the log; with --check, only compare."
+    help = (
+        "Make the read models equal to a replay of the log (on PostgreSQL only the rows that differ "
+        "are written); with --check, only compare."
+    )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument(
