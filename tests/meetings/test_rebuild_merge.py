@@ -7,6 +7,8 @@ import pytest
 from django.db import connection
 
 from meetings import commands
+from meetings.ingest.commands import feed_register
+from meetings.ingest.models import Feed
 from meetings.models import Citation, Meeting, Participation
 from people import commands as people_commands
 from people.models import Alias, Person
@@ -174,3 +176,25 @@ def test_the_merge_setting_lasts_only_for_the_write(log):
         (after,) = cur.fetchone()
     # then
     assert after == before
+
+
+def test_tables_without_a_replayer_are_replayed_as_live_and_checked_with_the_others(log, ctx, monkeypatch):
+    # given: a feed (its projector has no replayer: emptied and synced as live), tampered
+    # together with a meeting
+    feed = feed_register(url="https://example.org/feed.xml", title="Feed", context=ctx)
+    replayed = rebuild.snapshot()
+    with projecting():
+        Feed.objects.filter(pk=feed.pk).update(title="Tampered")
+        Meeting.objects.filter(pk=log["meetings"][0]).update(title="Tampered")
+    # when
+    problems = rebuild.check()[0]
+    monkeypatch.setattr(rebuild, "FAST_REPLAY", False)
+    generic = rebuild.check()[0]
+    monkeypatch.setattr(rebuild, "FAST_REPLAY", True)
+    rebuild.rebuild()
+    # then: both differences, in table order, as the generic path words them; then repaired
+    assert problems == generic == [
+        f"ingest_feed {feed.pk}: differs in title",
+        f"meetings_meeting {log['meetings'][0]}: differs in title",
+    ]
+    assert rebuild.snapshot() == replayed

@@ -75,10 +75,12 @@ def converter(field: models.Field, *, null: bool = True) -> Callable[[Any], str]
     return wrap(str)  # integers, UUIDs, foreign keys
 
 
-def copy_statement(model: type[models.Model], fields: Iterable[models.Field]) -> str:
-    """`COPY <table> (<columns>) FROM STDIN` for these fields of the model."""
+def copy_statement(model: type[models.Model], fields: Iterable[models.Field], into: str | None = None) -> str:
+    """`COPY <table> (<columns>) FROM STDIN` for these fields of the model, into its table or
+    into the table `into` (quoted) that has the same columns."""
     quote = connection.ops.quote_name
-    return f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+    table = quote(model._meta.db_table) if into is None else into
+    return f"COPY {table} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
 
 
 def columns(model: type[models.Model]) -> list[str]:

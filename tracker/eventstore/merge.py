@@ -57,7 +57,6 @@ class MergeWriter(CopyWriter):
         self.live = {} if check else {m._meta.db_table: live_keys(m) for m in models_}
         read_keys = time.perf_counter() - started
         self.temps: dict[str, tuple[type[models.Model], str]] = {}  # table -> (model, temp table)
-        self.written: dict[str, tuple[int, int]] = {}  # table -> rows (in temp, straight)
         with connection.cursor() as cur:
             cur.execute("SELECT current_setting('work_mem')")
             (self._work_mem,) = cur.fetchone()
@@ -84,12 +83,12 @@ class MergeWriter(CopyWriter):
             self._copy(table, copy_statement(model, model._meta.concrete_fields), (
                 line(pk, row) for pk, row in rows.items()
             ))
-            self.written[table] = (0, len(rows))
             return
         temp = self._temp(model)
         known = rows.keys() if live is None else rows.keys() & live
-        self._copy(f"{table} (temporary)", self._copy_into(temp, model), (line(pk, rows[pk]) for pk in known))
-        self.written[table] = (len(known), len(rows) - len(known))
+        self._copy(f"{table} (temporary)", copy_statement(model, model._meta.concrete_fields, temp), (
+            line(pk, rows[pk]) for pk in known
+        ))
         if live is None:
             return
         self._merge(model, temp)
@@ -108,11 +107,6 @@ class MergeWriter(CopyWriter):
         )
         self.temps[table] = (model, temp)
         return temp
-
-    @staticmethod
-    def _copy_into(temp: str, model: type[models.Model]) -> str:
-        names = ", ".join(_quote(f.column) for f in model._meta.concrete_fields)
-        return f"COPY {temp} ({names}) FROM STDIN"
 
     def _merge(self, model: type[models.Model], temp: str) -> None:
         """Delete the live rows that are not replayed as they are; insert the replayed rows the
