@@ -26,6 +26,7 @@ from tracker.eventstore.api import (
     StreamWrite,
     append,
     append_many,
+    appends_once,
     collecting_rows,
     content_hash,
     content_put,
@@ -336,7 +337,7 @@ def _person_uuids(entries: Iterable[dict]) -> list[uuid.UUID]:
     return [uuid.UUID(e["person_id"]) for e in entries if e.get("person_id")]
 
 
-@transaction.atomic
+@appends_once  # its one write is its append, which a revision often sends as one statement
 def meeting_revise(
     *, meeting_id: uuid.UUID, changes: dict[str, Any], context: Context, expected_version: int
 ) -> Meeting:

@@ -1,5 +1,6 @@
 """Public surface of the event store; apps import from here only."""
 from .aggregate import Aggregate, aggregate_for, register_aggregate
+from .autocommit import appends_once
 from .bulk import cyclic_gc_paused, insert_rows
 from .content import content_get, content_hash, content_put, content_takedown
 from .context import Context
@@ -56,6 +57,7 @@ __all__ = [
     "collecting_rows",
     "append",
     "append_many",
+    "appends_once",
     "content_get",
     "content_hash",
     "content_put",

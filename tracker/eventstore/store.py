@@ -25,6 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .aggregate import aggregate_for
+from .autocommit import current_appends_once
 from .bulk import insert_rows
 from .context import Context
 from .errors import ConcurrencyConflict, StreamNotFound
@@ -180,30 +181,47 @@ def append_many(
             pending.append((w, offset, ev, next(ids)))
     payloads = [ev.to_data() for _, _, ev, _ in pending]
 
+    db = connections[DEFAULT_DB_ALIAS]
+    if idempotency_key and Event.objects.filter(event_id=event_ids[0]).exists():
+        return read_events(Event.objects.filter(event_id__in=event_ids))
+    once = current_appends_once(db)  # an appends_once command outside a transaction
+    if once is not None:
+        once.appending()
+    inline = None
+    if db.vendor == "postgresql" and len(writes) < COPY_STREAMS:
+        now = timezone.now()
+        inline = _inline_projection(writes, pending, payloads, metadata, now)
+    if inline is not None:
+        # One statement, atomic on its own: inside a transaction it is part of it; outside
+        # one (`once`) it is its own, which the server commits as the statement ends.
+        with transaction.atomic(savepoint=False) if once is None else contextlib.nullcontext():
+            conflict, stored, returned = _append_postgresql(db, writes, pending, payloads, metadata, now, inline)
+            if conflict is None:
+                if once is not None:
+                    once.appended_now()
+                inline.finish(stored, returned)
+        if conflict is not None:
+            raise conflict
+        return stored
+
     # Inside a command's transaction no savepoint is taken (two round trips fewer): a stale
     # version is raised after the block has ended normally (nothing written yet), so callers
     # that catch ConcurrencyConflict can go on using their transaction.
     conflict: ConcurrencyConflict | None = None
     with transaction.atomic(savepoint=False):
-        if idempotency_key and Event.objects.filter(event_id=event_ids[0]).exists():
-            return read_events(Event.objects.filter(event_id__in=event_ids))
-        db = connections[DEFAULT_DB_ALIAS]
         if db.vendor != "postgresql":
             conflict, stored = _append_generic(writes, pending, payloads, metadata)
         else:
             if len(writes) >= COPY_STREAMS:
                 conflict, stored = _append_copy(writes, pending, payloads, metadata)
             else:
-                now = timezone.now()
-                inline = _inline_projection(writes, pending, payloads, metadata, now)
-                conflict, stored, returned = _append_postgresql(db, writes, pending, payloads, metadata, now, inline)
-                if conflict is None and inline is not None:
-                    inline.finish(stored, returned)
-                    return stored
+                conflict, stored, _ = _append_postgresql(db, writes, pending, payloads, metadata, now)
             if conflict is None:
                 project(stored)
     if conflict is not None:
         raise conflict
+    if once is not None:
+        once.appended_now()
     return stored
 
 
@@ -295,7 +313,9 @@ def _append_sql(streams: int, events: int, links: int) -> str:
     """The one-round-trip append of `events` rows to `streams` streams with `links` links.
 
     Sent after `_APPEND_PREFIX` (the lock timeout, SET LOCAL: only this transaction waits at
-    most this long; then the advisory lock): one statement that reads the last position and
+    most this long; then the advisory lock) in one query string, which PostgreSQL runs as one
+    transaction when no transaction is open (an `appends_once` command), so the lock timeout
+    and the lock are that transaction's too: one statement that reads the last position and
     each stream's version once the lock is held, and inserts the rows and their links only if
     every version is the expected one. The caller adds any inline projection's CTEs and the
     final SELECT of (the last position before the append, the versions). Links get their ids
@@ -386,10 +406,17 @@ APPENDED = "EXISTS (SELECT FROM ins)"
 
 @functools.lru_cache(maxsize=2)
 def _inline_state_sql(vendor: str) -> str:
+    """The state UPDATE and the inline checkpoint's upsert (written where `checkpoint_after`
+    says: the append's positions reach a multiple of CHECKPOINT_EVERY), as CTEs; parameters:
+    the state's columns, then the number of events twice."""
     table = connection.ops.quote_name(StreamState._meta.db_table)
+    checkpoints = connection.ops.quote_name(Checkpoint._meta.db_table)
     return (
         f", st AS (UPDATE {table} SET stream_type = %s, version = %s, state = %s::jsonb, "
-        f"last_position = cur.last + %s, updated_at = %s FROM cur WHERE stream_id = %s AND {APPENDED})"
+        f"last_position = cur.last + %s, updated_at = %s FROM cur WHERE stream_id = %s AND {APPENDED}), "
+        f"ck AS (INSERT INTO {checkpoints} (name, last_position) SELECT '{INLINE_CHECKPOINT}', cur.last + %s "
+        f"FROM cur WHERE (cur.last + %s) / {CHECKPOINT_EVERY} > cur.last / {CHECKPOINT_EVERY} AND {APPENDED} "
+        "ON CONFLICT (name) DO UPDATE SET last_position = EXCLUDED.last_position)"
     )
 
 
@@ -411,7 +438,7 @@ class _Inline:
         """The CTEs and final SELECT to add to the append's statement; their parameters go
         onto `params`."""
         w, last = self.write, self.last
-        params += [w.stream_type, last.version, json.dumps(self.state), count, last.recorded_at, w.stream_id]
+        params += [w.stream_type, last.version, json.dumps(self.state), count, last.recorded_at, w.stream_id, count, count]
         sql = _inline_state_sql("postgresql")
         joins = ""
         for i, (_, iw) in enumerate(self.syncs):
@@ -421,16 +448,16 @@ class _Inline:
         return f"{sql} SELECT cur.last, cur.versions{''.join(f', p{i}.*' for i in range(len(self.syncs)))} FROM cur{joins}"
 
     def finish(self, stored: list[StoredEvent], returned: tuple) -> None:
-        """After the append: hand each write what it returned, run `syncs` where a write asks
-        for it, and write the inline checkpoint as `project` does."""
+        """After the append: hand each write what it returned, and run `syncs` where a write
+        asks for it (a row it should have updated was missing: written in a transaction of its
+        own if the append was one, as a projection catching up)."""
         with projecting():
             offset = 0
             for projector, iw in self.syncs:
                 if not iw.done(returned[offset:offset + iw.returns]):
-                    projector.syncs[self.write.stream_type](self.write.stream_id, self.state, stored)
+                    with transaction.atomic(savepoint=False):
+                        projector.syncs[self.write.stream_type](self.write.stream_id, self.state, stored)
                 offset += iw.returns
-            if checkpoint_after(stored):
-                Checkpoint(name=INLINE_CHECKPOINT, last_position=stored[-1].position).save()
 
 
 def _inline_projection(
@@ -741,14 +768,16 @@ def _read_state(stream_id: uuid.UUID) -> tuple[str, int, str] | None:
     return row[0], row[1], text if isinstance(text, str) else json.dumps(text)
 
 
-def _transaction(db: Any) -> list | None:
-    """An object that is the same for exactly one transaction (or None outside one).
+def _transaction(db: Any) -> object | None:
+    """An object that is the same for exactly one transaction, or for one run of an
+    `appends_once` command outside a transaction (whose reads see committed rows only, so the
+    states it loads are the log's as much as a transaction's are); None otherwise.
 
     Django replaces the list of on-commit callbacks whenever a transaction commits or rolls
     back, and whenever a savepoint rolls back, and appends to it otherwise. The outermost
     atomic block cannot serve: a decorated function reuses its Atomic for every call.
     """
-    return db.run_on_commit if db.in_atomic_block else None
+    return db.run_on_commit if db.in_atomic_block else current_appends_once(db)
 
 
 def _remember_state(stream_id: uuid.UUID, version: int, text: str) -> None:
