@@ -1,8 +1,9 @@
 """Commands on meetings and source articles: validate, load, decide, append.
 
 Every command is keyword-only, takes the `context` (who, via what, why) and the
-`expected_version` its author saw (0 for a new stream), runs in one transaction, and
-returns the read-model row its events produced. Bad input raises `CommandError` with
+`expected_version` its author saw (0 for a new stream), writes in one transaction (a
+command whose one write is its append, `appends_once`, makes that append the transaction),
+and returns the read-model row its events produced. Bad input raises `CommandError` with
 field errors and appends nothing; a stale version raises `ConcurrencyConflict`.
 """
 from __future__ import annotations
