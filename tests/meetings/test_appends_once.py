@@ -12,7 +12,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTR
 
 from meetings import commands, projections
 from meetings.models import Meeting
-from tests.meetings.test_inline_projection import _revise, _stored
+from tests.meetings.test_inline_projection import _revise, _statements, _stored
 from tracker.eventstore import rebuild, store
 from tracker.eventstore.api import ConcurrencyConflict, events_after, projecting
 from tracker.eventstore.models import Event, StreamState
@@ -64,7 +64,8 @@ def test_outside_a_transaction_a_revision_is_a_read_and_one_self_committing_stat
     with _statement_log() as log:
         revised = _revise(ctx, meeting.id, 1, title="New title")
     assert [(atomic, status) for atomic, status, _ in log] == [(False, TRANSACTION_STATUS_IDLE)] * 2
-    assert "eventstore_streamstate" in log[0][2] and "pg_advisory_xact_lock" in log[1][2]
+    load, write = _statements([{"sql": sql} for _, _, sql in log])
+    assert "eventstore_streamstate" in load and "pg_advisory_xact_lock" in write and "meetings_meeting" in write
     # committed: another connection sees the events, the state and the row
     seen: list[tuple] = []
     _in_thread(lambda: seen.append(_stored(meeting.id)))

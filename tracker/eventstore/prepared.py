@@ -17,23 +17,23 @@ def execute_prepared(db: Any, cur: Any, prefix: str, sql: str, params: list[Any]
     """Execute `prefix` (statements sent as they are, taking the first parameters) and then
     `sql` (one statement, `%s` placeholders, no literal `%`), prepared on the connection."""
     cache = _cache(db)
-    name = cache.get(sql)
-    if name is None and len(cache) >= MAX_PREPARED:
+    execute = cache.get(sql)  # the EXECUTE of the statement prepared on this connection
+    if execute is not None:
+        text = f"{prefix}{execute}"
+    elif len(cache) >= MAX_PREPARED:
         cur.execute(f"{prefix}{sql}", params)
         return
-    arguments = ", ".join(["%s"] * sql.count("%s"))
-    if name is None:
-        name = f"eventstore_{next(_names)}"  # never reused, even after a failed PREPARE
-        text = f"{prefix}PREPARE {name} AS {_renumber(sql)}; EXECUTE {name}({arguments})"
     else:
-        text = f"{prefix}EXECUTE {name}({arguments})"
+        name = f"eventstore_{next(_names)}"  # never reused, even after a failed PREPARE
+        execute = f"EXECUTE {name}({', '.join(['%s'] * sql.count('%s'))})"
+        text = f"{prefix}PREPARE {name} AS {_renumber(sql)}; {execute}"
     try:
         cur.execute(text, params)
     except Exception:
         # The PREPARE may or may not have run (it outlives a rollback): never reuse the name.
         cache.pop(sql, None)
         raise
-    cache[sql] = name
+    cache[sql] = execute
 
 
 def _renumber(sql: str) -> str:
@@ -43,7 +43,8 @@ def _renumber(sql: str) -> str:
 
 
 def _cache(db: Any) -> dict[str, str]:
-    """The statements prepared on `db`'s current connection (a new connection has none)."""
+    """The statements prepared on `db`'s current connection, each with its EXECUTE (a new
+    connection has none)."""
     slot = getattr(db, "_eventstore_prepared", None)
     if slot is None or slot[0] is not db.connection:
         slot = (db.connection, {})

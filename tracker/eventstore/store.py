@@ -482,7 +482,8 @@ def _inline_projection(
         StoredEvent(**v, related_ids=w.links(offset))
         for v, (_, offset, _, _) in zip(_event_values(pending, payloads, metadata, None, now), pending, strict=True)
     ]
-    state = aggregate_for(w.stream_type).fold(events, prior, copy_state=False)
+    # The payloads were built for this append (to_data copies), so the state may share them.
+    state = aggregate_for(w.stream_type).fold(events, prior, copy_state=False, copy_payloads=False)
     with projecting():
         built = [presync(w.stream_id, state, events, APPENDED) for presync in presyncs]
     if None in built:
@@ -757,9 +758,11 @@ def _read_state(stream_id: uuid.UUID) -> tuple[str, int, str] | None:
     and a deep copy of its state.
     """
     db = connections[DEFAULT_DB_ALIAS]
-    param = stream_id if db.vendor == "postgresql" else StreamState._meta.pk.get_db_prep_value(stream_id, db)
     with db.cursor() as cur:
-        cur.execute(_state_read_sql(db.vendor), [param])
+        if db.vendor == "postgresql":  # every command reads it: prepared, planned once
+            execute_prepared(db, cur, "", _state_read_sql(db.vendor), [stream_id])
+        else:
+            cur.execute(_state_read_sql(db.vendor), [StreamState._meta.pk.get_db_prep_value(stream_id, db)])
         row = cur.fetchone()
     if row is None:
         return None
