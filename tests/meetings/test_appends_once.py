@@ -89,6 +89,21 @@ def test_inside_an_outer_transaction_a_revision_joins_it_as_before(ctx, record):
     assert rebuild.check()[0] == []
 
 
+def test_a_revision_the_statement_cannot_carry_is_a_transaction_of_its_own(ctx, record):
+    meeting = record()
+    with _statement_log() as log:
+        revised = _revise(ctx, meeting.id, 1, date="2025-08-01", title="Later")  # the full sync
+    assert log[0][:2] == (False, TRANSACTION_STATUS_IDLE)  # the load, in autocommit
+    assert all(atomic and status == TRANSACTION_STATUS_INTRANS for atomic, status, _ in log[1:])
+    assert not connection.in_atomic_block
+    assert (revised.date, revised.title, revised.version) == ("2025-08-01", "Later", 2)
+    seen: list[tuple] = []
+    _in_thread(lambda: seen.append(_stored(meeting.id)))
+    assert seen == [_stored(meeting.id)]
+    assert _revise(ctx, meeting.id, 2, title="Later").version == 2  # nothing changed: nothing appended
+    assert rebuild.check()[0] == []
+
+
 def test_a_stream_moved_on_between_the_load_and_the_append_is_refused_with_nothing_written(
     ctx, record, monkeypatch
 ):
