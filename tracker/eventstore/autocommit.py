@@ -16,10 +16,11 @@ transaction of its own:
 - otherwise an `atomic` block around the append and its projection.
 
 Called inside a transaction (an admin view, an outer `atomic`, a test's transaction), the
-command is `transaction.atomic`, exactly as before. A second append in the same command
-outside a transaction is refused (`EventStoreError`) before it writes: the first one is
-committed by then. A `transaction.on_commit` callback runs at once outside a transaction
-(Django's rule), so such a command registers its callbacks after its append, never before.
+command is `transaction.atomic`, exactly as before. Outside one, whatever the command does
+after its append cannot undo it (the append is committed), so it only reads or returns then;
+a second append is refused (`EventStoreError`) before it writes. A `transaction.on_commit`
+callback runs at once outside a transaction (Django's rule), so such a command registers its
+callbacks after its append, never before.
 """
 from __future__ import annotations
 
