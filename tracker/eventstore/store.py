@@ -182,8 +182,6 @@ def append_many(
     payloads = [ev.to_data() for _, _, ev, _ in pending]
 
     db = connections[DEFAULT_DB_ALIAS]
-    if idempotency_key and Event.objects.filter(event_id=event_ids[0]).exists():
-        return read_events(Event.objects.filter(event_id__in=event_ids))
     once = current_appends_once(db)  # an appends_once command outside a transaction
     if once is not None:
         once.appending()
@@ -191,37 +189,31 @@ def append_many(
     if db.vendor == "postgresql" and len(writes) < COPY_STREAMS:
         now = timezone.now()
         inline = _inline_projection(writes, pending, payloads, metadata, now)
-    if inline is not None:
-        # One statement, atomic on its own: inside a transaction it is part of it; outside
-        # one (`once`) it is its own, which the server commits as the statement ends.
-        with transaction.atomic(savepoint=False) if once is None else contextlib.nullcontext():
-            conflict, stored, returned = _append_postgresql(db, writes, pending, payloads, metadata, now, inline)
-            if conflict is None:
-                if once is not None:
-                    once.appended_now()
-                inline.finish(stored, returned)
-        if conflict is not None:
-            raise conflict
-        return stored
-
     # Inside a command's transaction no savepoint is taken (two round trips fewer): a stale
     # version is raised after the block has ended normally (nothing written yet), so callers
-    # that catch ConcurrencyConflict can go on using their transaction.
+    # that catch ConcurrencyConflict can go on using their transaction. Outside one (`once`),
+    # an append whose projection goes in its statement is that statement alone, a transaction
+    # of its own that the server commits as the statement ends; any other is an atomic block.
+    alone = once is not None and inline is not None
     conflict: ConcurrencyConflict | None = None
-    with transaction.atomic(savepoint=False):
+    with contextlib.nullcontext() if alone else transaction.atomic(savepoint=False):
+        if idempotency_key and Event.objects.filter(event_id=event_ids[0]).exists():
+            return read_events(Event.objects.filter(event_id__in=event_ids))
         if db.vendor != "postgresql":
             conflict, stored = _append_generic(writes, pending, payloads, metadata)
+        elif len(writes) >= COPY_STREAMS:
+            conflict, stored = _append_copy(writes, pending, payloads, metadata)
         else:
-            if len(writes) >= COPY_STREAMS:
-                conflict, stored = _append_copy(writes, pending, payloads, metadata)
-            else:
-                conflict, stored, _ = _append_postgresql(db, writes, pending, payloads, metadata, now)
-            if conflict is None:
+            conflict, stored, returned = _append_postgresql(db, writes, pending, payloads, metadata, now, inline)
+        if conflict is None:
+            if once is not None:
+                once.appended_now()
+            if inline is not None:
+                inline.finish(stored, returned)
+            elif db.vendor == "postgresql":  # the generic append projects as it inserts
                 project(stored)
     if conflict is not None:
         raise conflict
-    if once is not None:
-        once.appended_now()
     return stored
 
 
