@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from .models import Checkpoint, Event
@@ -17,6 +18,7 @@ from .readmodel import projecting
 from .replay import merged_models
 from .replay import replay as fast_replay
 from .store import (
+    APPEND_LOCK_KEY,
     EVENT_COLUMNS,
     INLINE_CHECKPOINT,
     StateCache,
@@ -129,6 +131,32 @@ def _replay_events(*, show_progress: bool) -> int:
     return count
 
 
+def _hold_appends() -> None:
+    """Take the log's append lock for the rest of the rebuild's transaction (PostgreSQL).
+
+    A command appending meanwhile would project its event into rows the rebuild then
+    compares with a replay read before that event, and puts back as they were: the read model
+    would fall behind the log. Commands wait instead (at most EVENTSTORE_LOCK_TIMEOUT, then a
+    lock-timeout error). Readers are not blocked. On SQLite the rebuild's transaction already
+    holds the database's write lock (transaction_mode IMMEDIATE).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s)",
+                [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY],
+            )
+
+
+def _one_snapshot() -> None:
+    """Make the check's transaction read the log and the read models as of one moment
+    (PostgreSQL: REPEATABLE READ, its first statement), so a command committing during a
+    check is in both or in neither, without making writers wait for the check."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
 def rebuild(*, show_progress: bool = False) -> RebuildStats:
     """Make every read model equal to a replay of the whole log, in one transaction.
 
@@ -138,6 +166,7 @@ def rebuild(*, show_progress: bool = False) -> RebuildStats:
     """
     started = time.perf_counter()
     with transaction.atomic():
+        _hold_appends()
         if _fast():
             _empty_read_models(_not_merged())
             result = fast_replay(show_progress=show_progress)
@@ -193,7 +222,10 @@ def check(*, show_progress: bool = False) -> tuple[list[str], RebuildStats, str]
     are snapshotted, emptied and replayed into as on the generic path.
     """
     started = time.perf_counter()
+    outermost = not connection.in_atomic_block  # else the caller's transaction has read already
     with transaction.atomic():
+        if outermost:
+            _one_snapshot()
         if _fast():
             digest = live_checksum()
             others = _not_merged()
