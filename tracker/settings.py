@@ -232,10 +232,15 @@ if CELERY_BROKER_URL.startswith("redis"):
         "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
         "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     }
+# Seconds after which `redeliver` sends again an enqueued task not finished yet (its message
+# may be lost with a killed worker: kombu's Redis transport is at-most-once between its BRPOP
+# and recording the message as unacknowledged). Well above a task's run time and the
+# visibility timeout, so a healthy system rarely sends twice; the tasks are idempotent.
+DISPATCH_RESEND_AFTER_SECONDS = env.float("DISPATCH_RESEND_AFTER_SECONDS", default=3 * 3600.0)
 CELERY_BEAT_SCHEDULE: dict = {
     # every minute: https://crontab.guru/#*_*_*_*_*
     "poll-due-feeds": {"task": "meetings.poll_due_feeds", "schedule": 60.0},
-    # tasks parked while the broker was down (tracker.reliability.dispatch), every minute
+    # tasks parked while the broker was down or lost with a worker (tracker.reliability.dispatch)
     "redeliver-parked-tasks": {"task": "reliability.redeliver", "schedule": 60.0},
 }
 

@@ -5,8 +5,9 @@ from django.conf import settings
 
 from meetings.ingest.services import article_ingest_text
 from meetings.tasks import ingest_url_task
-from tracker.celery import app
 from tracker.eventstore.api import Context
+
+from .queues import drain
 
 pytestmark = [pytest.mark.django_db]
 
@@ -15,20 +16,7 @@ URL = "https://news.example.org/2025/11/07/talks"
 
 def _drain(queue: str) -> list[tuple[str, list]]:
     """Every message waiting in the queue, as (task name, args)."""
-    out = []
-    with app.connection_for_write() as conn:
-        simple = conn.SimpleQueue(queue)
-        try:
-            while True:
-                try:
-                    message = simple.get(block=True, timeout=1)
-                except simple.Empty:
-                    return out
-                args = message.payload[0] if isinstance(message.payload, list | tuple) else []
-                out.append((message.headers.get("task", ""), list(args)))
-                message.ack()
-        finally:
-            simple.close()
+    return [(headers.get("task", ""), args) for headers, args in drain(queue)]
 
 
 def test_redelivered_ingest_task_for_a_stored_article_queues_its_suggestion_again():

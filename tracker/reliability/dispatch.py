@@ -1,18 +1,29 @@
-"""Enqueueing that survives a broker outage.
+"""Enqueueing that survives a broker outage and a lost message: at-least-once delivery.
 
 A write that queues a task after its commit must not answer 500 because the broker is
 down: the write is committed by then. `enqueue_on_commit` sends after the commit as
-`delay_on_commit` does, but a broker error parks the task in `UndeliveredTask` instead of
-raising; `redeliver()` (beat every minute, at worker start, `manage.py redeliver_tasks`)
-sends the parked tasks once the broker answers again. Tasks are idempotent (acks_late
-tasks must be), so a task that is sent twice does no harm.
+`delay_on_commit` does, but a broker error parks the task instead of raising.
+
+Every enqueued task is a row of the ledger `UndeliveredTask` (one INSERT), with the Celery
+task id it is sent under; a worker marks the row done when the task finishes (one UPDATE in
+`tasks.py`; a retrying task is not finished). `redeliver()` (beat every minute, at worker
+start, `manage.py redeliver_tasks`) sends parked rows once the broker answers again, and
+sends again rows sent more than `DISPATCH_RESEND_AFTER_SECONDS` ago and still not done: a
+message can be lost with a killed worker (kombu's Redis transport pops it from the queue
+before the worker records it as unacknowledged), and nothing else would ever retry it.
+Only idempotent tasks may be enqueued here (acks_late tasks must be anyway): a task sent
+twice does no harm. Tasks run in-process (`CELERY_TASK_ALWAYS_EAGER`) are not recorded.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -26,19 +37,48 @@ def enqueue(task: Any, *args: Any, **kwargs: Any) -> bool:
     """Send a task now; park it for redelivery if the broker is unreachable. True if sent."""
     from tracker.celery import app
 
+    task_id = record_dispatch(task, args, kwargs)
     try:
         # An explicit, checked connection: the pooled one retries for many seconds when the
         # broker refuses, which a request cannot wait for.
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=CONNECT_TIMEOUT)
-            task.apply_async(args=args, kwargs=kwargs, connection=conn, retry=True, retry_policy=RETRY_POLICY)
+            task.apply_async(args=args, kwargs=kwargs, connection=conn, retry=True, retry_policy=RETRY_POLICY,
+                             task_id=task_id)
         return True
     except Exception as exc:  # kombu/redis connection errors differ by transport
-        from .models import UndeliveredTask
-
         log.warning("broker unreachable; %s parked for redelivery: %s", task.name, exc)
-        UndeliveredTask.objects.create(name=task.name, args=list(args), kwargs=kwargs, error=repr(exc)[:2000])
+        _park(task, args, kwargs, task_id, exc)
         return False
+
+
+def record_dispatch(task: Any, args: tuple, kwargs: dict) -> str | None:
+    """Write the ledger row of a task about to be sent; returns the task id to send it under.
+
+    None when tasks run in-process: nothing can be lost between a broker and a worker then.
+    """
+    from tracker.celery import app
+
+    from .models import UndeliveredTask
+
+    if app.conf.task_always_eager:
+        return None
+    task_id = str(uuid.uuid4())
+    UndeliveredTask.objects.create(name=task.name, args=list(args), kwargs=kwargs, task_id=task_id,
+                                   delivered_at=timezone.now())
+    return task_id
+
+
+def _park(task: Any, args: tuple, kwargs: dict, task_id: str | None, exc: Exception) -> None:
+    """Mark a task the broker refused as parked: `redeliver` sends it as soon as it can."""
+    from .models import UndeliveredTask
+
+    error = repr(exc)[:2000]
+    if task_id is None:  # run in-process, so not recorded: park it anyway, as before the ledger
+        UndeliveredTask.objects.create(name=task.name, args=list(args), kwargs=kwargs, error=error,
+                                       task_id=str(uuid.uuid4()))
+    else:
+        UndeliveredTask.objects.filter(task_id=task_id).update(delivered_at=None, error=error)
 
 
 def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
@@ -46,25 +86,52 @@ def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
     transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
 
 
-def redeliver(limit: int = 1000) -> int:
-    """Send parked tasks again (oldest first); returns how many the broker took."""
+def redeliver(limit: int = 1000, *, resend_after: float | None = None) -> int:
+    """Send parked tasks, and tasks sent `resend_after` seconds ago (default: the setting
+    `DISPATCH_RESEND_AFTER_SECONDS`) and not done yet, oldest first; prune done rows older
+    than that. Returns how many the broker took."""
     from tracker.celery import app
 
     from .models import UndeliveredTask
 
+    age = settings.DISPATCH_RESEND_AFTER_SECONDS if resend_after is None else resend_after
+    cutoff = timezone.now() - dt.timedelta(seconds=age)
+    due = UndeliveredTask.objects.filter(Q(delivered_at__isnull=True) | Q(delivered_at__lt=cutoff),
+                                         done_at__isnull=True)
     sent = 0
-    for parked in UndeliveredTask.objects.filter(delivered_at__isnull=True)[:limit]:
+    for row in due[:limit]:
+        # claim it first: a concurrent redeliver (beat, a starting worker) skips it then
+        task_id = row.task_id or str(uuid.uuid4())
+        claimed = UndeliveredTask.objects.filter(pk=row.pk, delivered_at=row.delivered_at, done_at__isnull=True)
+        if not claimed.update(delivered_at=timezone.now(), attempts=F("attempts") + 1, task_id=task_id):
+            continue
         try:
             with app.connection_for_write() as conn:
                 conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=CONNECT_TIMEOUT)
-                app.send_task(parked.name, args=parked.args, kwargs=parked.kwargs, connection=conn,
+                app.send_task(row.name, args=row.args, kwargs=row.kwargs, task_id=task_id, connection=conn,
                               retry=True, retry_policy=RETRY_POLICY)
         except Exception as exc:  # still down: keep it parked, try again next time
-            UndeliveredTask.objects.filter(pk=parked.pk).update(attempts=parked.attempts + 1, error=repr(exc)[:2000])
+            UndeliveredTask.objects.filter(pk=row.pk).update(delivered_at=None, error=repr(exc)[:2000])
             break
-        UndeliveredTask.objects.filter(pk=parked.pk).update(delivered_at=timezone.now())
+        if row.delivered_at is not None:
+            log.warning("%s %s sent %s and not done: sent again", row.name, task_id, row.delivered_at)
         sent += 1
+    UndeliveredTask.objects.filter(done_at__lt=cutoff).delete()
     return sent
+
+
+def mark_done(task_id: str) -> None:
+    """Record that a worker finished a task (success or final failure): it is not sent again."""
+    from .models import UndeliveredTask
+
+    UndeliveredTask.objects.filter(task_id=task_id, done_at__isnull=True).update(done_at=timezone.now())
+
+
+def mark_sent(task_id: str) -> None:
+    """Record that a task was sent again under its id (a retry): the resend age restarts."""
+    from .models import UndeliveredTask
+
+    UndeliveredTask.objects.filter(task_id=task_id, done_at__isnull=True).update(delivered_at=timezone.now())
 
 
 def broker_reachable(timeout: float = 1.0) -> bool:
@@ -82,6 +149,6 @@ def broker_reachable(timeout: float = 1.0) -> bool:
 def undelivered_count() -> int:
     from .models import UndeliveredTask
 
-    return UndeliveredTask.objects.filter(delivered_at__isnull=True).count()
+    return UndeliveredTask.objects.filter(delivered_at__isnull=True, done_at__isnull=True).count()
 
 

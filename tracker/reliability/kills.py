@@ -2,7 +2,9 @@
 a loopback server (ingest_url_task), then analysed (suggest_from_article_task). Pool
 processes and whole workers (main process and pool) are killed; a killed pool process's
 message is requeued at once (reject_on_worker_lost), a killed main process's comes back
-after the Redis visibility timeout. In the end every URL is one article, every article has
+after the Redis visibility timeout, and a message lost with a killed main process (popped
+from the queue, not yet recorded as unacknowledged) is sent again by the dispatch ledger's
+sweep (`dispatch.redeliver`, here run as beat would, with a short age). In the end every URL is one article, every article has
 been analysed (its proposal exists) and no proposal exists twice."""
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ from . import harness
 
 # Visibility timeout the killed workers' messages wait before redelivery (seconds).
 VISIBILITY_TIMEOUT = "5"
+# Age after which the sweep sends a queued task not finished yet again (seconds): above the
+# visibility timeout, so a message Redis still holds is normally restored first.
+RESEND_AFTER = 15.0
+# How often the final wait runs the sweep (beat runs it every minute).
+SWEEP_EVERY = 3.0
 
 OFFICIALS = [
     ("Park Yoon-joo", "KR", "First Vice Foreign Minister", "Ministry of Foreign Affairs", "2025-06"),
@@ -48,6 +55,8 @@ class KillResult:
     duplicate_proposals: int
     restarts: int
     seconds: float
+    # Tasks the ledger's sweep sent again (not finished RESEND_AFTER seconds after their send).
+    resent: int = 0
     # For a failed run: the URLs not stored or not analysed, and the workers' log lines of
     # this run that say something went wrong (a pool process not replaced, a lost task).
     missing: list[str] = dataclasses.field(default_factory=list)
@@ -58,7 +67,7 @@ class KillResult:
             f"kills: worker kills={self.kills} (pool={self.pool_kills} main={self.main_kills}) "
             f"articles={self.articles} stored={self.stored} processed={self.processed} lost={self.lost} "
             f"duplicate_articles={self.duplicate_articles} duplicate_proposals={self.duplicate_proposals} "
-            f"worker_restarts={self.restarts} seconds={self.seconds:.0f}"
+            f"worker_restarts={self.restarts} resent={self.resent} seconds={self.seconds:.0f}"
         )
 
     def diagnosis(self) -> str:
@@ -168,11 +177,13 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
     from meetings.tasks import ingest_url_task
     from tracker.moderation.models import Proposal
 
+    from .dispatch import enqueue, redeliver
+
     ensure_officials()
     rng = random.Random(seed)
     server = _ArticleServer(articles * 8)
     env = harness.child_env(CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT, CELERY_UNACKED_RESTORE_INTERVAL="1",
-                            CELERY_UNACKED_RESTORE_THROTTLE="1",
+                            CELERY_UNACKED_RESTORE_THROTTLE="1", DISPATCH_RESEND_AFTER_SECONDS=str(RESEND_AFTER),
                             INGEST_ALLOWED_NETWORKS="127.0.0.1/32")
     started = time.monotonic()
     reserve = server.urls()
@@ -180,7 +191,7 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
     log = harness.log_path("worker")
     log_start = log.stat().st_size if log.exists() else 0  # workers append: read this run's part
     workers: list[subprocess.Popen] = []
-    pool_kills = main_kills = restarts = 0
+    pool_kills = main_kills = restarts = resent = 0
 
     def stored_urls() -> set[str]:
         return set(SourceArticle.objects.filter(url__in=[u for u, _ in urls]).values_list("url", flat=True))
@@ -194,7 +205,7 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
         worker = harness.start_worker(env=env, concurrency=1)
         workers.append(worker)
         for url, published in urls:
-            ingest_url_task.delay(url, published=published)
+            enqueue(ingest_url_task, url, published=published)
         batch = max(2, articles // 4)
         deadline = started + deadline_seconds
         while pool_kills + main_kills < kills and time.monotonic() < deadline:
@@ -202,7 +213,7 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
                 # kills must land while there is ingesting to do: queue more articles
                 more = reserve[len(urls):len(urls) + batch]
                 for url, published in more:
-                    ingest_url_task.delay(url, published=published)
+                    enqueue(ingest_url_task, url, published=published)
                 urls = urls + more
             time.sleep(rng.uniform(0.6, 1.8))
             if worker.poll() is not None:
@@ -225,11 +236,16 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
                 workers.append(worker)
             elif any(_kill(child) for child in pool):
                 pool_kills += 1
+        swept = 0.0
         while not done() and time.monotonic() < deadline + 120:
             if worker.poll() is not None:
                 restarts += 1
                 worker = harness.start_worker(env=env, concurrency=1)
                 workers.append(worker)
+            if time.monotonic() - swept > SWEEP_EVERY:
+                # beat's sweep: what a killed worker lost is sent again
+                resent += redeliver(resend_after=RESEND_AFTER)
+                swept = time.monotonic()
             time.sleep(0.5)
         time.sleep(1)  # a late duplicate delivery would show up now
     finally:
@@ -252,7 +268,7 @@ def run_kills(*, kills: int = 20, articles: int = 40, seed: int = 6, deadline_se
         articles=len(urls), stored=stored, processed=processed, lost=len(urls) - processed,
         duplicate_articles=sum(r["n"] - 1 for r in articles_by_url),
         duplicate_proposals=sum(r["n"] - 1 for r in per_article),
-        restarts=restarts, seconds=time.monotonic() - started,
+        restarts=restarts, resent=resent, seconds=time.monotonic() - started,
         missing=[u for u, _ in urls if u not in analysed],
         worker_errors=_worker_errors(log, log_start),
     )
