@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from meetings.ingest.services import article_ingest_text
 from meetings.tasks import ingest_url_task, suggest_from_article_task
-from tracker.celery import app
+from tracker.celery import app, ping
 from tracker.eventstore.api import Context
 from tracker.moderation.models import Proposal
 from tracker.reliability import tasks as worker_signals  # noqa: F401 (a worker imports it by autodiscovery)
@@ -142,3 +142,16 @@ def test_a_dropped_message_is_sent_again_by_the_sweep_and_a_worker_completes_it(
     assert Proposal.objects.filter(article_id=article_id).exists()
     # and a second sweep sends nothing (and prunes the done row)
     assert redeliver(resend_after=0) == 0 and not UndeliveredTask.objects.exists()
+
+
+def test_tasks_run_in_process_write_no_ledger_row(django_assert_num_queries):
+    # given tasks run in-process (as the ingestion benchmark runs its suggestion task)
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        # when a task is enqueued and runs, then the ledger costs no statement at all
+        with django_assert_num_queries(0):
+            assert enqueue(ping, "in-process")
+    finally:
+        app.conf.task_always_eager = saved
+    assert not UndeliveredTask.objects.exists()
