@@ -284,3 +284,34 @@ def test_bulk_actions_decide_each_proposal_on_its_own(robot, curator):
     assert accepted == {ok.proposal_id: "accepted", stale.proposal_id: "stale"}
     assert rejected == {other.proposal_id: "rejected", ok.proposal_id: "skipped (accepted)"}
     assert load(w1)[0]["size"] == "S" and load(w2)[0]["size"] == "M"
+
+
+def test_attachments_keep_the_state_small_and_fold_to_the_rows_an_old_state_gives(robot):
+    from tracker.moderation.aggregates import ProposalAggregate
+
+    # given a proposal that collected evidence from several articles, with sentences
+    sub = _robot_submit(robot, [change(uuid.uuid4(), size="S")], key="compact")
+    articles = [uuid.uuid4() for _ in range(3)]
+    for version, article in enumerate(articles, start=1):
+        sentence = {"text": f"Talks no. {version}.", "start": 0, "end": 12}
+        proposal_attach_evidence(proposal_id=sub.proposal_id, user=robot, context=ctx(robot, via="suggestion"),
+                                 expected_version=version, evidence={"article_id": str(article), "sentences": [sentence]})
+    # then the state keeps the first item whole and the articles of all, not every sentence
+    state, version = load(sub.proposal_id, stream_type="proposal")
+    assert version == 4 and len(state["evidence"]) == 1
+    assert state["evidence_articles"] == [str(a) for a in [ARTICLE, *articles]]
+    # and each attachment's sentences are in its evidence row, in order
+    rows = ProposalEvidence.objects.filter(proposal_id=sub.proposal_id).order_by("index")
+    assert [(e.index, e.article_id, e.sentences[0]["text"] if e.sentences else None) for e in rows][1:] == [
+        (i, a, f"Talks no. {i}.") for i, a in enumerate(articles, start=1)
+    ]
+    # and a state folded before the change (every item whole) folds the next attachment to the same state
+    old = {**state, "evidence": [*state["evidence"], *({"article_id": str(a), "sentences": []} for a in articles)]}
+    del old["evidence_articles"]
+    attached = ProposalAggregate.evolvers["ProposalAttached"]
+    more = {"evidence": {"article_id": str(uuid.uuid4()), "sentences": []}}
+    assert attached(old, more, None) == attached(dict(state), more, None)
+    # and attaching an article already attached is a no-op, as before
+    assert proposal_attach_evidence(proposal_id=sub.proposal_id, user=robot, context=ctx(robot, via="suggestion"),
+                                    expected_version=4, evidence={"article_id": str(articles[1]), "sentences": []}) == []
+    assert rebuild.check()[0] == []

@@ -44,7 +44,8 @@ class Projector:
     # statement, so `events` have no positions yet (position is None) and the statement must
     # write what `syncs` would, ANDing `condition` (true only if the events were inserted) to
     # its WHERE. None means "not this time": the append projects through `syncs` as usual.
-    presyncs: dict[str, Callable[[Any, dict, list, str], InlineWrite | None]] = dataclasses.field(
+    # A list of writes goes as one CTE each; `syncs` runs (once) if any of their `done` says so.
+    presyncs: dict[str, Callable[[Any, dict, list, str], InlineWrite | list[InlineWrite] | None]] = dataclasses.field(
         default_factory=dict
     )
 

@@ -444,9 +444,10 @@ class _Inline:
         asks for it (a row it should have updated was missing: written in a transaction of its
         own if the append was one, as a projection catching up)."""
         with projecting():
-            offset = 0
+            offset, synced = 0, set()
             for projector, iw in self.syncs:
-                if not iw.done(returned[offset:offset + iw.returns]):
+                if not iw.done(returned[offset:offset + iw.returns]) and projector.name not in synced:
+                    synced.add(projector.name)
                     with transaction.atomic(savepoint=False):
                         projector.syncs[self.write.stream_type](self.write.stream_id, self.state, stored)
                 offset += iw.returns
@@ -481,7 +482,9 @@ def _inline_projection(
     if None in built:
         return None
     _forget_state(w.stream_id)  # used up, as project() would
-    return _Inline(w, state, events[-1], list(zip(projectors, built, strict=True)))
+    # A presync may give several writes (each of at most one row); `syncs` runs once if any asks.
+    syncs = [(p, iw) for p, b in zip(projectors, built, strict=True) for iw in (b if isinstance(b, list) else [b])]
+    return _Inline(w, state, events[-1], syncs)
 
 
 def _event_values(

@@ -17,6 +17,7 @@ def _proposed(state: dict, data: dict, stored: Any) -> dict:
         kind=data["kind"],
         commands=copy.deepcopy(data["commands"]),
         evidence=[copy.deepcopy(data["evidence"])] if data["evidence"] else [],
+        evidence_articles=[data["evidence"].get("article_id")] if data["evidence"] else [],
         confidence=data["confidence"],
         dedupe_key=data["dedupe_key"],
         summary=data["summary"],
@@ -78,7 +79,16 @@ def _superseded(state: dict, data: dict, stored: Any) -> dict:
 
 
 def _attached(state: dict, data: dict, _stored: Any) -> dict:
-    state["evidence"] = [*state.get("evidence", []), copy.deepcopy(data["evidence"])]
+    """More evidence: its article joins `evidence_articles`; only the first item is kept whole
+    in `evidence` (the attachments' sentences are in their events and the evidence rows), so
+    a proposal that collects many copies of a story does not read and rewrite them all each
+    time. A state folded before `evidence_articles` existed held every item whole."""
+    evidence = state.get("evidence", [])
+    articles = state.get("evidence_articles")
+    if articles is None:
+        articles = [e.get("article_id") for e in evidence]
+    state["evidence_articles"] = [*articles, data["evidence"].get("article_id")]
+    state["evidence"] = evidence[:1] or [copy.deepcopy(data["evidence"])]
     return state
 
 

@@ -530,7 +530,10 @@ def proposal_attach_evidence(
     item = _normalise_evidence(evidence)
     if not item.get("article_id"):
         raise CommandError("evidence needs an article", {"evidence": ["article_id is required"]})
-    if any(e.get("article_id") == item["article_id"] for e in state.get("evidence", [])):
+    attached = state.get("evidence_articles")
+    if attached is None:  # a state folded before evidence_articles existed
+        attached = [e.get("article_id") for e in state.get("evidence", [])]
+    if item["article_id"] in attached:
         return []
     return append(
         stream_type="proposal",
