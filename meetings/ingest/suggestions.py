@@ -33,7 +33,7 @@ from tracker.eventstore.api import Context, aggregate_for, content_get
 from tracker.eventstore.models import Event
 from tracker.moderation.commands import proposal_attach_evidence, proposal_id_for, proposal_submit
 from tracker.moderation.models import Proposal
-from tracker.moderation.roles import robot_user
+from tracker.moderation.roles import robot_user, with_permissions
 from tracker.moderation.selectors import pair_is_distinct
 
 log = logging.getLogger(__name__)
@@ -282,7 +282,8 @@ def proposed_meeting_id(article_id: uuid.UUID, key: str) -> uuid.UUID:
 
 
 def _robot() -> tuple[object, Context]:
-    robot = robot_user()
+    # Its permissions are read once per article (every proposal of the article checks them).
+    robot = with_permissions(robot_user())
     return robot, Context.for_user(robot, via="suggestion", reason="suggested from a news article")
 
 

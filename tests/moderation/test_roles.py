@@ -110,3 +110,21 @@ def test_robot_helpers_give_the_robot_and_its_context(robot):
     assert robot_user() == robot
     context = robot_context()
     assert (context.actor_id, context.actor_kind, context.via) == (robot.pk, "robot", "suggestion")
+
+
+def test_permissions_read_in_one_query_are_those_the_backend_reads(curator, robot, django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+
+    from tracker.moderation.roles import with_permissions
+
+    # given a user with a permission of its own besides its groups'
+    curator.user_permissions.add(Permission.objects.get(codename="add_user"))
+    for user in (curator, robot):
+        # when its permissions are read in one query
+        fresh = User.objects.get(pk=user.pk)
+        with django_assert_num_queries(1):
+            with_permissions(fresh)
+        # then they are what Django's backend reads for the same user, and has_perm asks nothing more
+        with django_assert_num_queries(0):
+            held = fresh.get_all_permissions()
+        assert held == User.objects.get(pk=user.pk).get_all_permissions() and held

@@ -6,6 +6,7 @@ and is never allowed to apply, whatever groups it is given.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -106,6 +107,43 @@ def robot_user() -> Any:
         group, _ = Group.objects.get_or_create(name=CONTRIBUTOR)
         robot.groups.add(group)
     return robot
+
+
+@functools.cache
+def _held_sql() -> str:
+    """A user's permissions, its own and its groups': plain SQL (the ORM's OR over both
+    relations joins every permission to both and took ~1 ms; this ~0.2 ms)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    user_model, q = get_user_model(), connection.ops.quote_name
+    permission, content_type = q(Permission._meta.db_table), q(ContentType._meta.db_table)
+    own = q(user_model.user_permissions.through._meta.db_table)
+    memberships, granted = q(user_model.groups.through._meta.db_table), q(Group.permissions.through._meta.db_table)
+    return (
+        f"SELECT ct.app_label, p.codename FROM {permission} p JOIN {content_type} ct ON ct.id = p.content_type_id "
+        f"WHERE p.id IN (SELECT permission_id FROM {own} WHERE user_id = %s UNION ALL "
+        f"SELECT gp.permission_id FROM {granted} gp JOIN {memberships} ug ON ug.group_id = gp.group_id "
+        "WHERE ug.user_id = %s)"
+    )
+
+
+def with_permissions(user: Any) -> Any:
+    """Read `user`'s permissions now, its own and its groups', in one query, into the cache
+    `has_perm` consults (ModelBackend's), and return it. A task that checks the same user's
+    permissions for every write calls this once per run: a permission revoked meanwhile is
+    seen by the next run, which reads them again. Superusers and inactive users are left to
+    the backend (it answers them without the permission tables)."""
+    if not _active(user) or user.is_superuser:
+        return user
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(_held_sql(), [user.pk, user.pk])
+        user._perm_cache = {f"{app}.{codename}" for app, codename in cur.fetchall()}
+    return user
 
 
 def robot_context(**extra: Any) -> Any:

@@ -234,3 +234,26 @@ def test_a_meeting_recorded_with_names_only_is_cited_by_a_report_of_it(db):
     # then
     assert outcome.action == "cite" and outcome.meeting_id == meeting.id
 
+
+
+def test_a_permission_revoked_between_two_articles_is_seen_by_the_second(officials):
+    from django.contrib.auth.models import Group
+    from django.core.exceptions import PermissionDenied
+
+    from tracker.moderation.roles import CONTRIBUTOR, robot_user
+
+    # given an article that raises a proposal as the robot
+    first = _ingest(HELD, "2025-10-10")
+    assert [o.action for o in article_suggest(article_id=first.id)] == ["new"]
+    # when the robot loses its role between two articles
+    robot_user().groups.remove(Group.objects.get(name=CONTRIBUTOR))
+    second = _ingest(FOLLOW_UP, "2025-10-11")
+    # then the next article's proposal is refused and nothing is attached
+    with pytest.raises(PermissionDenied):
+        article_suggest(article_id=second.id)
+    assert [e.article_id for e in Proposal.objects.get().evidences.all()] == [first.id]
+    # and once the role is back, the article after it attaches its evidence again
+    robot_user().groups.add(Group.objects.get(name=CONTRIBUTOR))
+    (outcome,) = article_suggest(article_id=second.id)
+    assert outcome.action == "attach"
+    assert [e.article_id for e in Proposal.objects.get().evidences.order_by("index")] == [first.id, second.id]
