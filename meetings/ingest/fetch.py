@@ -7,7 +7,9 @@ cap instead of filling memory. A slow-drip server stops at the overall deadline.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
+import threading
 import time
 from urllib.parse import urljoin, urlsplit
 
@@ -73,7 +75,38 @@ def _parse_content_type(value: str) -> tuple[str, str | None]:
     return parts[0].lower(), charset
 
 
-def _pool(scheme: str, host: str, ip: str, port: int, limits: FetchLimits) -> urllib3.HTTPConnectionPool:
+POOLS_KEPT = 32  # per worker process: the hosts fetched most recently keep their connections
+
+
+class _Pools:
+    """Connection pools kept between fetches, one per (scheme, host, checked address, port,
+    timeouts), the least recently used closed beyond POOLS_KEPT. A pool connects only to the
+    address the guard checked, so reuse never skips the guard (it runs on every fetch and
+    picks the pool). urllib3 pools are thread-safe and replace a connection the server closed."""
+
+    def __init__(self) -> None:
+        self._pools: collections.OrderedDict[tuple, urllib3.HTTPConnectionPool] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, scheme: str, host: str, ip: str, port: int, limits: FetchLimits) -> urllib3.HTTPConnectionPool:
+        key = (scheme, host, ip, port, limits.connect_timeout, limits.read_timeout)
+        with self._lock:
+            pool = self._pools.pop(key, None) or _new_pool(scheme, host, ip, port, limits)
+            self._pools[key] = pool
+            while len(self._pools) > POOLS_KEPT:
+                self._pools.popitem(last=False)[1].close()
+            return pool
+
+    def clear(self) -> None:
+        with self._lock:
+            while self._pools:
+                self._pools.popitem()[1].close()
+
+
+pools = _Pools()
+
+
+def _new_pool(scheme: str, host: str, ip: str, port: int, limits: FetchLimits) -> urllib3.HTTPConnectionPool:
     timeout = urllib3.Timeout(connect=limits.connect_timeout, read=limits.read_timeout)
     if scheme == "https":
         return urllib3.HTTPSConnectionPool(
@@ -111,7 +144,7 @@ def fetch(
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
-        pool = _pool(parts.scheme, parts.hostname, str(addresses[0]), port, limits)
+        pool = pools.get(parts.scheme, parts.hostname, str(addresses[0]), port, limits)
         try:
             resp = pool.urlopen("GET", path, headers=headers, redirect=False, preload_content=False,
                                 assert_same_host=False)
@@ -119,6 +152,7 @@ def fetch(
             raise FetchError("timeout", f"timed out connecting to {parts.hostname}", retryable=True) from exc
         except urllib3.exceptions.HTTPError as exc:
             raise FetchError("network", f"network error fetching {current}: {exc}", retryable=True) from exc
+        read_whole = False  # only a connection whose response was read to its end is reused
         try:
             if resp.status in (301, 302, 303, 307, 308):
                 location = resp.headers.get("Location")
@@ -127,6 +161,7 @@ def fetch(
                 current = urljoin(current, location)
                 continue
             if resp.status == 304:
+                read_whole = True  # a 304 has no body
                 return FetchResult(current, 304, "", None, b"", etag, last_modified)
             if resp.status >= 400:
                 raise FetchError(
@@ -155,6 +190,7 @@ def fetch(
                 raise FetchError("bad_encoding", f"corrupt compressed body from {current}: {exc}") from exc
             except urllib3.exceptions.HTTPError as exc:
                 raise FetchError("network", f"network error reading {current}: {exc}", retryable=True) from exc
+            read_whole = True
             return FetchResult(
                 url=current,
                 status=resp.status,
@@ -165,6 +201,7 @@ def fetch(
                 last_modified=resp.headers.get("Last-Modified"),
             )
         finally:
+            if not read_whole:
+                resp.close()  # a body left unread: the connection goes back closed, not reused
             resp.release_conn()
-            pool.close()
     raise FetchError("too_many_redirects", f"more than {limits.max_redirects} redirects from {url}")

@@ -157,3 +157,89 @@ def test_feed_keeps_the_publishers_utc_offset():
     (entry,) = parse_feed(rss)
     assert entry.guid == "a-1"
     assert entry.published.isoformat() == "2025-10-10T07:30:00+09:00"  # not the UTC day before
+
+
+class _KeepAlive:
+    """An HTTP/1.1 server on a fixed port that counts the connections it accepted."""
+
+    def __init__(self, port: int = 0) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.connections = 0
+        self.sockets: list = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                outer.connections += 1
+                outer.sockets.append(self.request)
+                super().setup()
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                filler = "x" * 5000 if self.path.startswith("/big") else ""
+                body = f"<html><body><article><p>{self.path}{filler}</p></article></body></html>".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        """Stop, dropping the kept-alive connections too (as a restarted server has none)."""
+        import socket
+
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the client
+
+
+def test_fetches_reuse_a_connection_and_a_restarted_server_gets_a_new_one():
+    # given a keep-alive server
+    server = _KeepAlive()
+    try:
+        # when two pages are fetched from it
+        first = fetch(f"http://127.0.0.1:{server.port}/a", limits=LOCAL)
+        second = fetch(f"http://127.0.0.1:{server.port}/b", limits=LOCAL)
+        # then both came over one connection
+        assert (first.body, second.body) == (b"<html><body><article><p>/a</p></article></body></html>",
+                                             b"<html><body><article><p>/b</p></article></body></html>")
+        assert server.connections == 1
+        # when the server restarts on the same port (its connections gone) and a page is fetched
+        port = server.port
+        server.close()
+        server = _KeepAlive(port)
+        third = fetch(f"http://127.0.0.1:{port}/c", limits=LOCAL)
+        # then it is fetched over a new connection
+        assert third.body.endswith(b"<p>/c</p></article></body></html>") and server.connections == 1
+    finally:
+        server.close()
+
+
+def test_a_response_left_unread_does_not_leave_its_connection_for_the_next_fetch():
+    # given a keep-alive server and a page of it over the size cap, refused before its body is read
+    server = _KeepAlive()
+    try:
+        with pytest.raises(FetchError, match="cap"):
+            fetch(f"http://127.0.0.1:{server.port}/big", limits=FetchLimits(allow_networks=("127.0.0.1/32",), max_bytes=1000))
+        # when the next page is fetched from it, then it is that page, whole (over a new connection)
+        assert fetch(f"http://127.0.0.1:{server.port}/small", limits=LOCAL).body == (
+            b"<html><body><article><p>/small</p></article></body></html>"
+        )
+        assert server.connections == 2
+    finally:
+        server.close()
