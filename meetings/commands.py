@@ -690,7 +690,7 @@ def meeting_restore(*, meeting_id: uuid.UUID, context: Context, expected_version
 # --- articles -----------------------------------------------------------------------------
 
 
-def _canonical(url: str) -> str:
+def canonical_url(url: str) -> str:
     """Strip whitespace and the fragment: the part of a URL that never names another page."""
     return url.strip().split("#", 1)[0]
 
@@ -714,7 +714,7 @@ def _validate_article(values: dict[str, Any], errors: _Errors) -> dict[str, Any]
             continue
         value = value.strip()
         if name in ("url", "canonical_url") and value:
-            value = _canonical(value) if name == "canonical_url" else value
+            value = canonical_url(value) if name == "canonical_url" else value
             if not re.match(r"^https?://", value, re.I):
                 errors.add(name, "Must be an http(s) URL.")
                 continue
@@ -764,27 +764,30 @@ def article_find_existing(*, canonical_url: str = "", content_hash: str = "") ->
 @transaction.atomic
 def article_register(
     *, context: Context, expected_version: int = 0, text: str = "", duplicate_of: uuid.UUID | None = None,
-    **fields: Any,
+    unseen: bool = False, **fields: Any,
 ) -> SourceArticle:
     """Store an article's metadata (and its body in the content store), once.
 
     Registering the same canonical URL, or the same body text, again returns the existing
     article and appends nothing. `duplicate_of`: a syndicated copy recognised on arrival is
     registered already marked as a copy of that article (one append instead of two commands).
+    `unseen`: the caller's `article_find_existing` of this URL's `canonical_url` and this
+    text's hash, in the same transaction, found nothing; it is not looked up again (a
+    registration racing it still meets it on the article's stream).
     """
     errors = _Errors()
     clean = _validate_article(fields, errors)
     if not isinstance(text, str):
         errors.add("text", "Must be a string.")
     if not clean.get("canonical_url") and clean.get("url"):
-        clean["canonical_url"] = _canonical(clean["url"])
+        clean["canonical_url"] = canonical_url(clean["url"])
     if not clean.get("canonical_url") and not text:
         errors.add("url", "An article needs a URL or its text.")
     if expected_version != 0:
         errors.add("expected_version", "A new article starts at version 0.")
     errors.raise_if_any("the article was not registered")
     digest = content_hash(text) if text else ""
-    existing = article_find_existing(canonical_url=clean.get("canonical_url", ""), content_hash=digest)
+    existing = None if unseen else article_find_existing(canonical_url=clean.get("canonical_url", ""), content_hash=digest)
     if existing:
         return existing
     if text:

@@ -14,10 +14,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery, UUIDField
+from django.db.models import OuterRef, Subquery, UUIDField
 from django.utils import timezone
 
-from meetings.commands import article_find_existing, article_mark_duplicate, article_register
+from meetings.commands import (
+    article_find_existing,
+    article_mark_duplicate,
+    article_register,
+    canonical_url,
+)
 from meetings.models import SourceArticle
 from tracker.eventstore.api import (
     CommandError,
@@ -127,12 +132,6 @@ def _published_fields(published: str | dt.datetime | dt.date | None) -> dict:
     return {"published_date": published.isoformat()}
 
 
-def _stored(*, canonical_url: str, digest: str) -> bool:
-    """Is an article with this canonical URL or body already stored? (One query.)"""
-    same = Q(content_hash=digest) | Q(canonical_url=canonical_url) if canonical_url else Q(content_hash=digest)
-    return SourceArticle.objects.filter(same).exists()
-
-
 def _original_of(sig: list[int]) -> uuid.UUID | None:
     """The earliest stored article a text with this signature is a near-copy of, if any."""
     sharing_a_band = FingerprintBand.objects.filter(band__in=range(neardup.BANDS), digest__in=neardup.bands(sig))
@@ -186,12 +185,17 @@ def article_ingest_text(
     for attempt in range(3):
         try:
             with transaction.atomic():
-                created = not _stored(canonical_url=url.split("#", 1)[0].strip(), digest=content_hash(text))
+                # The one lookup of the article by URL and text (the registration does not repeat it).
+                created = article_find_existing(
+                    canonical_url=canonical_url(url) if url else "", content_hash=content_hash(text)
+                ) is None
                 # A new article is fingerprinted first, so a syndicated copy is registered
                 # already marked as one (a single append).
                 sig = neardup.signature(text) if created else None
                 duplicate_of = _original_of(sig) if created else None
-                article = article_register(context=context, text=text, duplicate_of=duplicate_of, **fields)
+                article = article_register(
+                    context=context, text=text, duplicate_of=duplicate_of, unseen=created, **fields
+                )
                 if created:
                     if duplicate_of and article.duplicate_of_id is None and article.id != duplicate_of:
                         # registered before under another spelling of its URL: mark it now

@@ -52,6 +52,22 @@ def test_same_text_twice_is_one_article_and_one_event():
     assert content_get(first.article.content_hash).startswith("SEOUL, Oct. 10")
 
 
+def test_a_new_article_is_looked_up_once_and_a_url_spelled_otherwise_finds_it():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # when a new article is ingested
+    with CaptureQueriesContext(connection) as queries:
+        first = article_ingest_text(text=STORY, url="https://example.org/talks", context=CTX, suggest=False)
+    # then it was looked up by URL and text once (the registration did not look again), and read back once
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "meetings_sourcearticle"."id"')]
+    assert first.created and len(reads) == 2
+    # and the same page under a spelling with spaces and a fragment is the same article
+    again = article_ingest_text(text=STORY + " ", url=" https://example.org/talks#top ", context=CTX, suggest=False)
+    assert not again.created and again.article.id == first.article.id
+    assert Event.objects.filter(stream_type="article").count() == 1
+
+
 def test_syndicated_copy_is_linked_to_its_original():
     original = article_ingest_text(text=STORY, context=CTX, url="https://wire.example/a")
     copy = STORY.replace("(Yonhap) ", "").replace("programme", "program") + " Reporting by staff."
