@@ -13,6 +13,7 @@ rejected proposal is never raised again.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import logging
 import uuid
@@ -25,7 +26,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from meetings.models import Meeting, Participation, SourceArticle
 from meetings.suggest.names import Gazetteer, tenure_title_resolver
 from meetings.suggest.pipeline import ArticleExtraction, extract, meeting_record
-from meetings.suggest.scoring import same_meeting
+from meetings.suggest.scoring import MAX_GAP_DAYS, date_window, same_meeting
 from people.models import Alias, Person, Post, Tenure
 from people.names import normalize_name
 from tracker.common import partialdate
@@ -168,6 +169,16 @@ def _record_matches(
     keys = _participant_keys(participants)
     ids = [p["person_id"] for p in participants if p.get("person_id")]
     live = _live_participations()
+    window = date_window(mention)
+    if window:
+        # same_meeting scores 0 for a dated meeting whose days are more than MAX_GAP_DAYS from
+        # the mention's: only meetings near it (or undated) are candidates, not all of a
+        # person's meetings on record
+        reach = dt.timedelta(days=MAX_GAP_DAYS)
+        live = live.filter(
+            Q(meeting__date_first__isnull=True)
+            | Q(meeting__date_last__gte=window[0] - reach, meeting__date_first__lte=window[1] + reach)
+        )
     if len(ids) >= 2:
         # at least two of the same persons on record: the cheap, indexed case
         candidate_ids = set(

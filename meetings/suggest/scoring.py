@@ -237,11 +237,12 @@ def _bounds(date: str) -> tuple[dt.date, dt.date]:
     return dt.date(y, 1, 1), dt.date(y, 12, 31)
 
 
+MAX_GAP_DAYS = 14  # same_meeting: two meetings whose days lie further apart are never the same
 PLANNED_HORIZON_DAYS = 31  # an undated planned meeting: within a month of its report
 HELD_LOOKBACK_DAYS = 45  # an undated held meeting: within six weeks before its report
 
 
-def _window(m: dict) -> tuple[dt.date, dt.date] | None:
+def date_window(m: dict) -> tuple[dt.date, dt.date] | None:
     """The days a meeting can fall on: its date, else a window around the article's date."""
     if m.get("date"):
         return _bounds(m["date"])
@@ -271,7 +272,7 @@ def same_meeting(a: dict, b: dict) -> float:
     score = 1.0 if pa == pb else 0.7
     da, db = a.get("date"), b.get("date")
     statuses = {a.get("status"), b.get("status")}
-    wa, wb = _window(a), _window(b)
+    wa, wb = date_window(a), date_window(b)
     if wa and wb:
         gap = max((wb[0] - wa[1]).days, (wa[0] - wb[1]).days, 0)
         if gap == 0:
@@ -288,7 +289,7 @@ def same_meeting(a: dict, b: dict) -> float:
                     score *= 0.6
         elif gap == 1:
             score *= 0.85
-        elif statuses == {"planned", "held"} and gap <= 14 and da and db:
+        elif statuses == {"planned", "held"} and gap <= MAX_GAP_DAYS and da and db:
             score *= 0.6
         else:
             return 0.0

@@ -257,3 +257,31 @@ def test_a_permission_revoked_between_two_articles_is_seen_by_the_second(officia
     (outcome,) = article_suggest(article_id=second.id)
     assert outcome.action == "attach"
     assert [e.article_id for e in Proposal.objects.get().evidences.order_by("index")] == [first.id, second.id]
+
+
+def test_only_meetings_near_the_mentions_date_are_link_candidates(officials):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from meetings.models import Participation
+
+    # given the pair's meetings on record: many months before, and the one the article reports
+    pair = [{"person_id": str(officials["Park Yoon-joo"])}, {"person_id": str(officials["Allison Hooker"])}]
+    earlier = [
+        meeting_record(participants=pair, date=f"2024-{month:02d}-10", status="held", context=SYSTEM).id
+        for month in range(1, 7)
+    ]
+    reported = meeting_record(participants=pair, date="2025-10-10", status="held", context=SYSTEM)
+    undated = meeting_record(participants=pair, status="held", context=SYSTEM)
+    article = _ingest(HELD, "2025-10-10")
+    # when its suggestions are made
+    with CaptureQueriesContext(connection) as queries:
+        (outcome,) = article_suggest(article_id=article.id)
+    # then it cites the meeting it reports
+    assert outcome.action == "cite" and outcome.meeting_id == reported.id
+    # and the meetings loaded as candidates were that one and the undated one, not the earlier ones
+    loaded = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "meetings_meeting"."id"')]
+    assert len(loaded) == 1 and str(reported.id).replace("-", "") in loaded[0].replace("-", "")
+    assert str(undated.id).replace("-", "") in loaded[0].replace("-", "")
+    assert not any(str(m).replace("-", "") in loaded[0].replace("-", "") for m in earlier)
+    assert Participation.objects.filter(meeting_id__in=earlier).count() == 12
