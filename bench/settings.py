@@ -17,3 +17,7 @@ REST_FRAMEWORK = {
 # in the same process (one worker process, end to end).
 INGEST_ALLOWED_NETWORKS = ["127.0.0.1/32"]
 CELERY_TASK_ALWAYS_EAGER = True
+
+# The suggestion task runs in-process 200 times: its per-task "succeeded" lines (Celery's
+# trace logger, INFO) would bury the results table.
+LOGGING = {**LOGGING, "loggers": {"celery.app.trace": {"level": "WARNING"}}}  # noqa: F405
