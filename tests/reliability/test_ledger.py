@@ -1,6 +1,7 @@
 """The dispatch ledger: every enqueued task is a row until a worker finishes it, and the sweep
 (`redeliver`) sends again a task whose message was lost. Messages go through the real broker;
 tasks run the way a worker's pool process runs them (Celery's tracer), or in a real worker."""
+import io
 import socket
 import time
 import uuid
@@ -8,6 +9,7 @@ import uuid
 import pytest
 from celery.app.trace import build_tracer
 from django.conf import settings
+from django.core.management import call_command
 from django.test import override_settings
 
 from meetings.ingest.services import article_ingest_text
@@ -155,3 +157,18 @@ def test_tasks_run_in_process_write_no_ledger_row(django_assert_num_queries):
     finally:
         app.conf.task_always_eager = saved
     assert not UndeliveredTask.objects.exists()
+
+
+def test_the_ingest_command_queues_urls_through_the_ledger():
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    _drain(queue)
+    out = io.StringIO()
+
+    # when `manage.py ingest URL` queues a URL (no --sync)
+    call_command("ingest", "https://example.org/news/1", stdout=out)
+
+    # then the task is on the broker under its ledger row's id, so a lost message is sent again
+    row = UndeliveredTask.objects.get()
+    assert row.name == "meetings.ingest_url" and row.args == ["https://example.org/news/1"]
+    assert [(m["task"], m["id"]) for m in _drain(queue)] == [("meetings.ingest_url", row.task_id)]
+    assert "queued  https://example.org/news/1" in out.getvalue()

@@ -51,10 +51,12 @@ class Command(BaseCommand):
                     self._suggest_now(result)
                 else:
                     from meetings.tasks import ingest_url_task
+                    from tracker.reliability.dispatch import enqueue
 
-                    ingest_url_task.delay(item, published=options["published"])
+                    # through the ledger: a lost message is sent again, a broker outage parks it
+                    sent = enqueue(ingest_url_task, item, published=options["published"])
                     queued += 1
-                    self.stdout.write(f"queued  {item}")
+                    self.stdout.write(f"queued  {item}" if sent else f"parked  {item} (broker unreachable)")
                     continue
             except (IngestError, DomainCommandError) as exc:
                 failed += 1
