@@ -10,6 +10,7 @@ import pytest
 from celery.app.trace import build_tracer
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
 from django.test import override_settings
 
 from meetings.ingest.services import article_ingest_text
@@ -18,7 +19,7 @@ from tracker.celery import app, ping
 from tracker.eventstore.api import Context
 from tracker.moderation.models import Proposal
 from tracker.reliability import tasks as worker_signals  # noqa: F401 (a worker imports it by autodiscovery)
-from tracker.reliability.dispatch import enqueue, redeliver
+from tracker.reliability.dispatch import enqueue, enqueue_on_commit, redeliver
 from tracker.reliability.kills import TEXT, ensure_officials
 from tracker.reliability.models import UndeliveredTask
 
@@ -172,3 +173,31 @@ def test_the_ingest_command_queues_urls_through_the_ledger():
     assert row.name == "meetings.ingest_url" and row.args == ["https://example.org/news/1"]
     assert [(m["task"], m["id"]) for m in _drain(queue)] == [("meetings.ingest_url", row.task_id)]
     assert "queued  https://example.org/news/1" in out.getvalue()
+
+
+def test_a_task_queued_on_commit_is_recorded_with_the_write_and_sent_later_if_never_sent(
+    django_capture_on_commit_callbacks,
+):
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    _drain(queue)
+    article_id = str(uuid.uuid4())
+
+    # given a write that queues a task on commit, whose process dies before the send
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        enqueue_on_commit(suggest_from_article_task, article_id)
+    assert len(callbacks) == 1  # the send, never run
+
+    # then the ledger row was written with the write, and nothing reached the broker
+    row = UndeliveredTask.objects.get()
+    assert row.args == [article_id] and row.done_at is None
+    assert _drain(queue) == []
+    # and the sweep sends it under its recorded id once it is old enough
+    assert redeliver(resend_after=0) == 1
+    assert [(m["task"], m["id"]) for m in _drain(queue)] == [("meetings.suggest_from_article", row.task_id)]
+
+
+def test_a_task_queued_on_commit_by_a_write_that_rolls_back_leaves_no_row():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enqueue_on_commit(suggest_from_article_task, str(uuid.uuid4()))
+        raise RuntimeError("the write failed")
+    assert not UndeliveredTask.objects.exists()

@@ -4,8 +4,8 @@ A write that queues a task after its commit must not answer 500 because the brok
 down: the write is committed by then. `enqueue_on_commit` sends after the commit as
 `delay_on_commit` does, but a broker error parks the task instead of raising.
 
-Every enqueued task is a row of the ledger `UndeliveredTask` (one INSERT), with the Celery
-task id it is sent under; a worker marks the row done when the task finishes (one UPDATE in
+Every enqueued task is a row of the ledger `UndeliveredTask` (one INSERT; for
+`enqueue_on_commit`, in the caller's transaction), with the Celery task id it is sent under; a worker marks the row done when the task finishes (one UPDATE in
 `tasks.py`; a retrying task is not finished). `redeliver()` (beat every minute, at worker
 start, `manage.py redeliver_tasks`) sends parked rows once the broker answers again, and
 sends again rows sent more than `DISPATCH_RESEND_AFTER_SECONDS` ago and still not done: a
@@ -35,9 +35,13 @@ RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "in
 
 def enqueue(task: Any, *args: Any, **kwargs: Any) -> bool:
     """Send a task now; park it for redelivery if the broker is unreachable. True if sent."""
+    return _send(task, args, kwargs, record_dispatch(task, args, kwargs))
+
+
+def _send(task: Any, args: tuple, kwargs: dict, task_id: str | None) -> bool:
+    """Send a recorded task under its ledger id; park it if the broker is unreachable."""
     from tracker.celery import app
 
-    task_id = record_dispatch(task, args, kwargs)
     try:
         # An explicit, checked connection: the pooled one retries for many seconds when the
         # broker refuses, which a request cannot wait for.
@@ -82,8 +86,14 @@ def _park(task: Any, args: tuple, kwargs: dict, task_id: str | None, exc: Except
 
 
 def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
-    """Like `task.delay_on_commit(...)`, but a broker outage parks the task instead of raising."""
-    transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
+    """Like `task.delay_on_commit(...)`, but a broker outage parks the task instead of raising.
+
+    The ledger row is written now, in the caller's transaction: it commits with the write
+    that needs the task (or rolls back with it), so a process that dies between the commit and
+    the send leaves a row that `redeliver` sends later.
+    """
+    task_id = record_dispatch(task, args, kwargs)
+    transaction.on_commit(lambda: _send(task, args, kwargs, task_id))
 
 
 def redeliver(limit: int = 1000, *, resend_after: float | None = None) -> int:
