@@ -29,6 +29,7 @@ from tracker.eventstore.api import (
     StreamWrite,
     append,
     append_many,
+    hold_append_lock,
     load,
 )
 
@@ -574,6 +575,7 @@ def organization_register(
     """Record a new organization; refuse one already recorded under that name and country."""
     name = _clean_name(name, max_length=TITLE_MAX)
     country = _clean_country(country)
+    hold_append_lock()  # no other registration of this name can commit between check and append
     existing = _organization_find(name, country)
     if existing is not None:
         raise _fail(
@@ -620,6 +622,7 @@ def post_create(
     oid = _as_uuid(organization_id, "organization_id")
     _load(ORGANIZATION, oid, "organization_id")
     title = _clean_name(title, "title", max_length=TITLE_MAX)
+    hold_append_lock()  # as organization_register: the check stands until the append
     existing = _post_find(title, oid)
     if existing is not None:
         raise _fail(
@@ -661,12 +664,17 @@ def post_ensure(
     """Return the id of the post `title` at the named organization, creating either if missing.
 
     Names match by their normalised key, so spacing, case and accents do not split records.
-    Two concurrent first calls for the same new post can still create it twice: only the
-    read model indexes names, and it is read before the append.
+    When either is missing, the log's append lock is taken and it is looked up again, so two
+    concurrent first calls create it once (the second finds the first's, committed by then).
     """
     title = _clean_name(title, "title", max_length=TITLE_MAX)
     organization_name = _clean_name(organization_name, "organization_name", max_length=TITLE_MAX)
     country = _clean_country(country)
+    org = _organization_find(organization_name, country)
+    post = _post_find(title, org.id) if org else None
+    if post is not None:
+        return post.id  # the common case: both on record, no lock
+    hold_append_lock()
     org = _organization_find(organization_name, country)
     oid = (
         org.id

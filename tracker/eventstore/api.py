@@ -32,6 +32,7 @@ from .store import (
     append_many,
     current_version,
     events_after,
+    hold_append_lock,
     load,
     load_stream,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "collecting_rows",
     "append",
     "append_many",
+    "hold_append_lock",
     "appends_once",
     "content_get",
     "content_hash",

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from .models import Checkpoint, Event
@@ -18,12 +17,12 @@ from .readmodel import projecting
 from .replay import merged_models
 from .replay import replay as fast_replay
 from .store import (
-    APPEND_LOCK_KEY,
     EVENT_COLUMNS,
     INLINE_CHECKPOINT,
     StateCache,
     StoredEvent,
     checkpoint_after,
+    hold_append_lock,
     project,
     save_states,
     stored_from_values,
@@ -131,23 +130,6 @@ def _replay_events(*, show_progress: bool) -> int:
     return count
 
 
-def _hold_appends() -> None:
-    """Take the log's append lock for the rest of the rebuild's transaction (PostgreSQL).
-
-    A command appending meanwhile would project its event into rows the rebuild then
-    compares with a replay read before that event, and puts back as they were: the read model
-    would fall behind the log. Commands wait instead (at most EVENTSTORE_LOCK_TIMEOUT, then a
-    lock-timeout error). Readers are not blocked. On SQLite the rebuild's transaction already
-    holds the database's write lock (transaction_mode IMMEDIATE).
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s)",
-                [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY],
-            )
-
-
 def _one_snapshot() -> None:
     """Make the check's transaction read the log and the read models as of one moment
     (PostgreSQL: REPEATABLE READ, its first statement), so a command committing during a
@@ -166,7 +148,9 @@ def rebuild(*, show_progress: bool = False) -> RebuildStats:
     """
     started = time.perf_counter()
     with transaction.atomic():
-        _hold_appends()
+        # A command appending meanwhile would project into rows the merge then puts back as the
+        # replay (read before that event) has them: commands wait for the rebuild instead.
+        hold_append_lock()
         if _fast():
             _empty_read_models(_not_merged())
             result = fast_replay(show_progress=show_progress)

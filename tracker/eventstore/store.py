@@ -138,6 +138,22 @@ def _lock_and_read_versions(stream_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID
     return {s: v or 0 for s, v in zip(stream_ids, row[1:], strict=True)}, row[0] or 0
 
 
+def hold_append_lock() -> None:
+    """Take the log's append lock now, for the rest of the current transaction, as an append
+    would (PostgreSQL; on SQLite a transaction holds the database's write lock from its start).
+
+    For a decision that no append committed meanwhile may invalidate: a uniqueness check
+    before the append that creates the record, a rebuild. Writers wait for the transaction
+    (at most EVENTSTORE_LOCK_TIMEOUT); readers never do. Call it inside a transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s)",
+                [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY],
+            )
+
+
 def append(
     *,
     stream_type: str,
