@@ -135,7 +135,7 @@ def test_proposal_with_unknown_command_is_a_400(contributor, pair):
 
 @pytest.mark.parametrize(("role", "post_status", "read_status"), [
     ("anon", 401, 401),
-    ("contributor", 201, 403),
+    ("contributor", 201, 200),
     ("curator", 201, 200),
 ])
 def test_proposal_permissions_by_role(request, pair, role, post_status, read_status):
@@ -149,6 +149,20 @@ def test_proposal_permissions_by_role(request, pair, role, post_status, read_sta
     assert listed.status_code == read_status
     if read_status == 200:
         assert [p["kind"] for p in listed.json()["results"]] == ["new_alias"]
+
+
+def test_a_contributor_follows_their_own_proposals_and_sees_no_one_elses(contributor, curator, pair):
+    # given a proposal by the contributor and one by the curator
+    mine = contributor.post("/api/v1/proposals/", _alias_proposal(pair[0]), format="json").json()["id"]
+    theirs = curator.post("/api/v1/proposals/", _alias_proposal(pair[1]), format="json").json()["id"]
+    # when the contributor lists and opens proposals
+    listed = contributor.get("/api/v1/proposals/").json()["results"]
+    # then only their own is there, with its status; the other one is not found
+    assert [(p["id"], p["status"]) for p in listed] == [(mine, "pending")]
+    assert contributor.get(f"/api/v1/proposals/{mine}/").status_code == 200
+    assert contributor.get(f"/api/v1/proposals/{theirs}/").status_code == 404
+    # while the curator sees the whole queue
+    assert {p["id"] for p in curator.get("/api/v1/proposals/").json()["results"]} == {mine, theirs}
 
 
 def test_anonymous_reads_are_allowed(anon, pair):

@@ -61,9 +61,9 @@ API = {
     ("GET", "/api/v1/posts/"): EVERYONE,
     ("GET", "/api/v1/posts/{id}/"): EVERYONE,
     ("GET", "/api/v1/posts/{id}/history/"): EVERYONE,
-    ("GET", "/api/v1/proposals/"): CURATORS,  # the unreviewed queue
+    ("GET", "/api/v1/proposals/"): PROPOSERS,  # the whole queue for curators, one's own otherwise
     ("POST", "/api/v1/proposals/"): PROPOSERS,
-    ("GET", "/api/v1/proposals/{id}/"): CURATORS,
+    ("GET", "/api/v1/proposals/{id}/"): PROPOSERS,  # someone else's is a 404 for a contributor
 }
 
 _n = itertools.count()

@@ -7,7 +7,6 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,7 +14,7 @@ from tracker.eventstore.api import Context
 from tracker.moderation.commands import proposal_submit
 from tracker.moderation.models import Proposal
 
-from .permissions import IsContributor, IsCurator
+from .permissions import IsContributor, is_curator
 from .records import ErrorSerializer
 
 
@@ -77,28 +76,32 @@ class ProposalSerializer(serializers.ModelSerializer):
         ]
 
 
-class _ProposalPermission(BasePermission):
-    def has_permission(self, request, view):  # type: ignore[no-untyped-def]
-        check = IsContributor() if request.method == "POST" else IsCurator()
-        self.message = check.message
-        return check.has_permission(request, view)
-
-
 @extend_schema_view(
-    list=extend_schema(summary="The proposal queue (curators)"),
-    retrieve=extend_schema(summary="One proposal (curators)", responses={200: ProposalSerializer, 403: ErrorSerializer, 404: ErrorSerializer}),
+    list=extend_schema(
+        summary="Proposals: the whole queue (curators), or your own (contributors)",
+        description="Newest first. A contributor sees only the proposals they raised, with their status "
+        "and the curator's decision.",
+    ),
+    retrieve=extend_schema(
+        summary="One proposal (curators; contributors: their own)",
+        responses={200: ProposalSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    ),
 )
 class ProposalViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
-    """Contributors POST proposals; curators read the (unreviewed) queue."""
+    """Contributors POST proposals and follow their own; curators read the whole queue."""
 
     serializer_class = ProposalSerializer
-    permission_classes = [_ProposalPermission]
+    permission_classes = [IsContributor]
     filterset_fields = ["status", "kind"]
 
     def get_queryset(self) -> QuerySet:
-        return Proposal.objects.order_by("-created_at", "id")
+        proposals = Proposal.objects.order_by("-created_at", "id")
+        if is_curator(self.request.user):
+            return proposals
+        # someone else's proposal is not found (404), as if it did not exist
+        return proposals.filter(author_id=self.request.user.pk)
 
     @extend_schema(
         summary="Propose changes (contributors)",
