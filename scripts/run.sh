@@ -14,7 +14,10 @@ PY="$BIN/python"
 export DJANGO_SETTINGS_MODULE=tracker.settings
 
 [ -x "$PY" ] && [ -f .venv/.installed ] || make -s venv
-mkdir -p var/log
+mkdir -p var/log var/cache
+# Both web processes must count failed logins and API requests together: a cache in files
+# under var/ needs no server (set CACHE_URL to Redis or memcached instead if you have one).
+export CACHE_URL="${CACHE_URL:-filecache://$PWD/var/cache}"
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 if port_open "$HOST" "$PORT"; then
