@@ -205,6 +205,25 @@ def test_curator_applies_a_registered_command_directly_with_if_match(curator, co
     assert aliases == ["Jo Hyeon"]
 
 
+def test_curator_registers_an_article_through_the_commands_endpoint_once(curator, contributor, db):
+    # given an article's URL, publisher and text
+    body = {"command": "article_register", "reason": "wire copy",
+            "args": {"url": "https://example.org/news/cho-rubio?utm_source=x", "publisher": "Yonhap",
+                     "published_date": "2025-07-31", "text": "Cho Hyun met Marco Rubio in Washington."}}
+    # when a contributor tries, then a curator registers it, twice
+    refused = contributor.post("/api/v1/commands/", body, format="json")
+    first = curator.post("/api/v1/commands/", body, format="json")
+    again = curator.post("/api/v1/commands/", body, format="json")
+    # then it is refused to the contributor, recorded once, and both answers name it
+    assert refused.status_code == 403
+    assert first.status_code == 201, first.content
+    assert first.json()["target_stream_id"] == again.json()["target_stream_id"]
+    assert first.json()["version"] == 1 and first["ETag"] == '"1"'
+    article = curator.get(f"/api/v1/articles/{first.json()['target_stream_id']}/").json()
+    assert article["publisher"] == "Yonhap" and article["body"] == body["args"]["text"]
+    assert Event.objects.filter(type="ArticleRegistered").count() == 1
+
+
 def test_command_with_unknown_name_or_argument_is_a_400(curator, pair):
     unknown = curator.post("/api/v1/commands/", {"command": "launch", "args": {}}, format="json")
     bad_arg = curator.post("/api/v1/commands/", {"command": "person_alias_add",

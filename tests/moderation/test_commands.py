@@ -315,3 +315,19 @@ def test_attachments_keep_the_state_small_and_fold_to_the_rows_an_old_state_give
     assert proposal_attach_evidence(proposal_id=sub.proposal_id, user=robot, context=ctx(robot, via="suggestion"),
                                     expected_version=4, evidence={"article_id": str(articles[1]), "sentences": []}) == []
     assert rebuild.check()[0] == []
+
+
+def test_an_accepted_proposal_registers_an_article(contributor, curator):
+    # given a contributor's proposal to register an article (its id comes from its URL)
+    from meetings.models import SourceArticle
+
+    sub = proposal_submit(
+        user=contributor, context=ctx(contributor), kind="other",
+        commands=[{"command": "article_register", "args": {
+            "url": "https://example.org/news/talks", "publisher": "Yonhap", "text": "Cho met Rubio."}}],
+    )
+    assert not SourceArticle.objects.exists()  # nothing before review
+    # when a curator accepts it
+    proposal_accept(proposal_id=sub.proposal_id, user=curator, context=ctx(curator), expected_version=1)
+    # then the article is on record
+    assert SourceArticle.objects.get().publisher == "Yonhap"

@@ -92,12 +92,14 @@ class CommandView(APIView):
             expected = expected_version_from(request, current=current_version(target))
         context = Context.for_user(request.user, via="api", reason=data.validated_data["reason"])
         try:
-            spec.fn(args, context, expected)
+            result = spec.fn(args, context, expected)
         except TypeError as exc:
             # A wrong argument name reaches the command's signature: bad input, not a crash.
             if "argument" not in str(exc):
                 raise
             raise CommandError("bad arguments", {"args": [str(exc)]}) from None
+        if target is None and spec.creates:
+            target = getattr(result, "pk", None)  # a record whose id the command derived (an article)
         version = current_version(target) if target else None
         body: dict[str, Any] = {"command": name, "target_stream_id": target, "version": version}
         response = Response(CommandResultSerializer(body).data, status=201 if spec.creates else 200)

@@ -20,6 +20,8 @@ MERGE_VERSIONS = {"loser_id": "loser_expected_version", "winner_id": "winner_exp
 
 # name -> (module, stream type, arg naming the target stream, creates a new stream, version args)
 CATALOG: dict[str, tuple[str, str, str | None, bool, dict[str, str]]] = {
+    # an article's id derives from its URL (or text): the command names it, not the caller
+    "article_register": ("meetings.commands", "article", None, True, {}),
     "meeting_record": ("meetings.commands", "meeting", "meeting_id", True, {}),
     "meeting_cite_article": ("meetings.commands", "meeting", "meeting_id", False, {}),
     "meeting_revise": ("meetings.commands", "meeting", "meeting_id", False, {}),
