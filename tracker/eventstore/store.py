@@ -115,6 +115,16 @@ def current_version(stream_id: uuid.UUID) -> int:
     return Event.objects.filter(stream_id=stream_id).aggregate(v=Max("version"))["v"] or 0
 
 
+# The lock timeout (SET LOCAL: only this transaction waits at most this long), then the log's
+# advisory lock; sent before the statement that needs the lock, in the same round trip.
+_APPEND_PREFIX = "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s); "
+
+
+def _lock_params() -> list[Any]:
+    """The parameters of `_APPEND_PREFIX`."""
+    return [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY]
+
+
 def _lock_and_read_versions(stream_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, int], int]:
     """Take the append lock, then read each stream's version and the log's last position.
 
@@ -130,8 +140,8 @@ def _lock_and_read_versions(stream_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID
     sql = f"SELECT (SELECT MAX(position) FROM {table}), {subqueries}"
     params: list[Any] = [Event._meta.get_field("stream_id").get_db_prep_value(s, connection) for s in stream_ids]
     if connection.vendor == "postgresql":
-        sql = "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s); " + sql
-        params = [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY, *params]
+        sql = _APPEND_PREFIX + sql
+        params = [*_lock_params(), *params]
     with connection.cursor() as cur:
         cur.execute(sql, params)
         row = cur.fetchone()  # the last statement's result
@@ -148,10 +158,7 @@ def hold_append_lock() -> None:
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            cur.execute(
-                "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s)",
-                [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY],
-            )
+            cur.execute(_APPEND_PREFIX, _lock_params())
 
 
 def append(
@@ -288,10 +295,10 @@ def _lock_and_read_many(stream_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, in
     table = connection.ops.quote_name(Event._meta.db_table)
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s); "
-            f"SELECT stream_id, MAX(version) FROM {table} WHERE stream_id = ANY(%s::uuid[]) GROUP BY stream_id "
+            _APPEND_PREFIX
+            + f"SELECT stream_id, MAX(version) FROM {table} WHERE stream_id = ANY(%s::uuid[]) GROUP BY stream_id "
             f"UNION ALL SELECT NULL, MAX(position) FROM {table}",
-            [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY, stream_ids],
+            [*_lock_params(), stream_ids],
         )
         found = dict(cur.fetchall())
     return found, found.pop(None) or 0
@@ -312,7 +319,7 @@ def _append_generic(
     for w in writes:
         current = versions.get(w.stream_id, 0)
         if current != w.expected_version:
-            return ConcurrencyConflict(stream_id=w.stream_id, expected=w.expected_version, current=current), []
+            return _conflict(w, current), []
     return None, _insert_and_project(writes, pending, payloads, metadata, last_position + 1)
 
 
@@ -373,7 +380,7 @@ def _append_postgresql(
     that catches the ConcurrencyConflict.
     """
     related = [w.links(offset) for w, offset, _, _ in pending]
-    params: list[Any] = [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY]
+    params: list[Any] = _lock_params()
     params += [w.stream_id for w in writes]
     params += [json.dumps(metadata), now]
     for n, ((w, offset, ev, event_id), data) in enumerate(zip(pending, payloads, strict=True), start=1):
@@ -394,19 +401,15 @@ def _append_postgresql(
             last_position, versions, *returned = cur.fetchone()
     except IntegrityError as exc:
         # Only reachable if a writer bypassed the lock; still never two events per version.
-        w = writes[0]
-        raise ConcurrencyConflict(
-            stream_id=w.stream_id, expected=w.expected_version, current=w.expected_version + 1
-        ) from exc
+        raise _conflict(writes[0], writes[0].expected_version + 1) from exc
     for w, current in zip(writes, versions, strict=True):
         if current != w.expected_version:  # then the INSERT wrote nothing
-            return ConcurrencyConflict(stream_id=w.stream_id, expected=w.expected_version, current=current), [], ()
+            return _conflict(w, current), [], ()
     # Rows written now have the current schema, so nothing is upcast.
     values = _event_values(pending, payloads, metadata, last_position + 1, now)
     return None, [StoredEvent(**v, related_ids=rs) for v, rs in zip(values, related, strict=True)], tuple(returned)
 
 
-_APPEND_PREFIX = "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s); "
 _APPEND_RESULT = " SELECT cur.last, cur.versions FROM cur"
 # True in the append's statement only if its rows were inserted (their versions were current).
 APPENDED = "EXISTS (SELECT FROM ins)"
@@ -544,10 +547,7 @@ def _insert_and_project(
     except IntegrityError as exc:
         # Only reachable if a writer bypassed the lock; still never two events per version.
         # The transaction is aborted, so the stream's version cannot be read: it moved on.
-        w = writes[0]
-        raise ConcurrencyConflict(
-            stream_id=w.stream_id, expected=w.expected_version, current=w.expected_version + 1
-        ) from exc
+        raise _conflict(writes[0], writes[0].expected_version + 1) from exc
     links = {}
     for row, (w, offset, _, _) in zip(rows, pending, strict=True):
         links[row.position] = w.links(offset)
