@@ -205,7 +205,7 @@ class _Replay:
     def project(self, batch: list[ReplayEvent]) -> None:
         """What `project()` does for one original append batch, in the same order."""
         plans = self.reaction_plans
-        if len(batch) == 1:  # most appends are one event: the same steps, without the loops
+        if len(batch) == 1:  # most appends are one event: its sync without the grouping
             ev = batch[0]
             stream = self.stream_plans.get(ev.stream_type) or self._stream_plan(ev.stream_type)
             entry = self.states.get(ev.stream_id)
@@ -220,16 +220,9 @@ class _Replay:
                     replayer.sync(ev.stream_type, ev.stream_id, state, batch)
             else:
                 self._sync(ev.stream_id, batch)
-            plan = plans.get(ev.type)
-            if plan is None:
-                plan = self._reaction_plan(ev.type)
-            if plan:
-                self._react(plan, ev)
-            if ev.position % CHECKPOINT_EVERY == 0:  # store.checkpoint_after of one event
-                self.checkpoint = ev.position
-            return
-        for stream_id, group in groupby(batch, key=lambda e: e.stream_id):
-            self._sync(stream_id, list(group))
+        else:
+            for stream_id, group in groupby(batch, key=lambda e: e.stream_id):
+                self._sync(stream_id, list(group))
         for ev in batch:
             plan = plans.get(ev.type)
             if plan is None:
