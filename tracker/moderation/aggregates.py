@@ -78,17 +78,20 @@ def _superseded(state: dict, data: dict, stored: Any) -> dict:
     return state
 
 
+def evidence_articles(state: dict) -> list:
+    """The article of each evidence item of a proposal's state, in order. A state folded
+    before `evidence_articles` existed held every item whole in `evidence`."""
+    articles = state.get("evidence_articles")
+    return [e.get("article_id") for e in state.get("evidence", [])] if articles is None else articles
+
+
 def _attached(state: dict, data: dict, _stored: Any) -> dict:
     """More evidence: its article joins `evidence_articles`; only the first item is kept whole
     in `evidence` (the attachments' sentences are in their events and the evidence rows), so
     a proposal that collects many copies of a story does not read and rewrite them all each
-    time. A state folded before `evidence_articles` existed held every item whole."""
-    evidence = state.get("evidence", [])
-    articles = state.get("evidence_articles")
-    if articles is None:
-        articles = [e.get("article_id") for e in evidence]
-    state["evidence_articles"] = [*articles, data["evidence"].get("article_id")]
-    state["evidence"] = evidence[:1] or [copy.deepcopy(data["evidence"])]
+    time."""
+    state["evidence_articles"] = [*evidence_articles(state), data["evidence"].get("article_id")]
+    state["evidence"] = state.get("evidence", [])[:1] or [copy.deepcopy(data["evidence"])]
     return state
 
 

@@ -29,7 +29,7 @@ from tracker.eventstore.api import (
     load_stream,
 )
 
-from . import aggregates  # noqa: F401  (registers the stream types)
+from .aggregates import evidence_articles  # and registers the stream types
 from .events import (
     ChangeProposed,
     PairDistinctionWithdrawn,
@@ -530,10 +530,7 @@ def proposal_attach_evidence(
     item = _normalise_evidence(evidence)
     if not item.get("article_id"):
         raise CommandError("evidence needs an article", {"evidence": ["article_id is required"]})
-    attached = state.get("evidence_articles")
-    if attached is None:  # a state folded before evidence_articles existed
-        attached = [e.get("article_id") for e in state.get("evidence", [])]
-    if item["article_id"] in attached:
+    if item["article_id"] in evidence_articles(state):
         return []
     return append(
         stream_type="proposal",

@@ -9,7 +9,7 @@ from django.db import connection
 
 from tracker.eventstore.api import InlineWrite, Projector, register_projector
 
-from . import aggregates  # noqa: F401  (registers the stream types)
+from .aggregates import evidence_articles  # and registers the stream types
 from .models import DistinctPair, Proposal, ProposalEvidence
 
 EVIDENCE_NS = uuid.UUID("0d3f7c1e-5a43-4f55-8d0e-2b1f8f4b6a90")
@@ -34,8 +34,7 @@ def _evidence_added(events: list) -> list[dict]:
 
 
 def _evidence_count(state: dict) -> int:
-    articles = state.get("evidence_articles")
-    return len(state.get("evidence", []) if articles is None else articles)
+    return len(evidence_articles(state))
 
 
 def _attached_only(state: dict, events: list) -> bool:
