@@ -16,9 +16,11 @@ twice does no harm. Tasks run in-process (`CELERY_TASK_ALWAYS_EAGER`) are not re
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +35,17 @@ CONNECT_TIMEOUT = 2.0
 RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
+@contextlib.contextmanager
+def _checked_connection(timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
+    """A broker connection, connected once within `timeout` or failing: the pooled one
+    retries for many seconds when the broker refuses, which a request cannot wait for."""
+    from tracker.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+        yield conn
+
+
 def enqueue(task: Any, *args: Any, **kwargs: Any) -> bool:
     """Send a task now; park it for redelivery if the broker is unreachable. True if sent."""
     return _send(task, args, kwargs, record_dispatch(task, args, kwargs))
@@ -40,13 +53,8 @@ def enqueue(task: Any, *args: Any, **kwargs: Any) -> bool:
 
 def _send(task: Any, args: tuple, kwargs: dict, task_id: str | None) -> bool:
     """Send a recorded task under its ledger id; park it if the broker is unreachable."""
-    from tracker.celery import app
-
     try:
-        # An explicit, checked connection: the pooled one retries for many seconds when the
-        # broker refuses, which a request cannot wait for.
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=CONNECT_TIMEOUT)
+        with _checked_connection() as conn:
             task.apply_async(args=args, kwargs=kwargs, connection=conn, retry=True, retry_policy=RETRY_POLICY,
                              task_id=task_id)
         return True
@@ -116,8 +124,7 @@ def redeliver(limit: int = 1000, *, resend_after: float | None = None) -> int:
         if not claimed.update(delivered_at=timezone.now(), attempts=F("attempts") + 1, task_id=task_id):
             continue
         try:
-            with app.connection_for_write() as conn:
-                conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=CONNECT_TIMEOUT)
+            with _checked_connection() as conn:
                 app.send_task(row.name, args=row.args, kwargs=row.kwargs, task_id=task_id, connection=conn,
                               retry=True, retry_policy=RETRY_POLICY)
         except Exception as exc:  # still down: keep it parked, try again next time
@@ -146,11 +153,9 @@ def mark_sent(task_id: str) -> None:
 
 def broker_reachable(timeout: float = 1.0) -> bool:
     """Whether the Celery broker accepts a connection right now (bounded by `timeout`)."""
-    from tracker.celery import app
-
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+        with _checked_connection(timeout):
+            pass
         return True
     except Exception:  # any transport error means "unreachable" to the admin
         return False
