@@ -4,8 +4,9 @@ processes and whole workers (main process and pool) are killed; a killed pool pr
 message is requeued at once (reject_on_worker_lost), a killed main process's comes back
 after the Redis visibility timeout, and a message lost with a killed main process (popped
 from the queue, not yet recorded as unacknowledged) is sent again by the dispatch ledger's
-sweep (`dispatch.redeliver`, here run as beat would, with a short age). In the end every URL is one article, every article has
-been analysed (its proposal exists) and no proposal exists twice."""
+sweep (`dispatch.redeliver`, here run as beat would, with a short age). In the end every URL
+is one article, every article has been analysed (its proposal exists) and no proposal exists
+twice."""
 from __future__ import annotations
 
 import dataclasses
