@@ -201,3 +201,54 @@ def test_a_task_queued_on_commit_by_a_write_that_rolls_back_leaves_no_row():
         enqueue_on_commit(suggest_from_article_task, str(uuid.uuid4()))
         raise RuntimeError("the write failed")
     assert not UndeliveredTask.objects.exists()
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+def test_sends_reuse_one_broker_connection_per_process_and_a_forked_child_makes_its_own():
+    import os
+
+    from tracker.reliability import dispatch
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    _drain(queue)
+    # given two tasks sent one after the other
+    assert enqueue(ping, "first") and enqueue(ping, "second")
+    kept = dispatch._kept.conn
+    # then they went over one connection, and both reached the broker
+    assert kept is not None and kept.connected
+    assert enqueue(ping, "third") and dispatch._kept.conn is kept
+    assert len(_drain(queue)) == 3
+
+    # when a forked child sends (a worker process replacing a killed one)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether it sent on a connection of its own, then leave
+        try:
+            ok = enqueue(ping, "from the child") and dispatch._kept.conn is not kept
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    # then the child used its own connection, the parent's still works, and nothing was lost
+    assert os.read(read, 1) == b"1"
+    assert enqueue(ping, "parent again") and dispatch._kept.conn is kept
+    assert sorted(h["argsrepr"] for h in _drain(queue)) == ["('from the child',)", "('parent again',)"]
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+def test_a_changed_broker_address_is_not_sent_to_on_the_old_connection():
+    from tracker.reliability import dispatch
+
+    # given a kept connection
+    assert enqueue(ping, "x")
+    kept = dispatch._kept.conn
+    saved = app.conf.broker_write_url
+    app.conf.broker_write_url = f"redis://127.0.0.1:{_closed_port()}/0"
+    try:
+        # when the broker address changes to one nobody listens on, the task is parked
+        assert not enqueue(ping, "y")
+    finally:
+        app.conf.broker_write_url = saved
+    assert dispatch._kept.conn is not kept
+    assert UndeliveredTask.objects.filter(delivered_at__isnull=True).count() == 1
+    _drain(settings.CELERY_TASK_DEFAULT_QUEUE)
