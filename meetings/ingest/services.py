@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, UUIDField
+from django.db.models import Case, F, JSONField, OuterRef, Subquery, UUIDField, When
 from django.utils import timezone
 
 from meetings.commands import (
@@ -133,19 +133,38 @@ def _published_fields(published: str | dt.datetime | dt.date | None) -> dict:
 
 
 def _original_of(sig: list[int]) -> uuid.UUID | None:
-    """The earliest stored article a text with this signature is a near-copy of, if any."""
+    """The earliest stored article a text with this signature is a near-copy of, if any.
+
+    A copy is linked to its story's first article (the root), so the roots among the
+    candidates are compared first: a wire story syndicated forty times would otherwise read and
+    compare forty signatures per copy. The copies' signatures are read only when no root passes
+    (a text can be near a copy and not near its root).
+    """
     sharing_a_band = FingerprintBand.objects.filter(band__in=range(neardup.BANDS), digest__in=neardup.bands(sig))
     copy_of = SourceArticle.objects.filter(pk=OuterRef("article_id")).order_by().values("duplicate_of_id")[:1]
-    best, best_score = None, neardup.THRESHOLD
-    for candidate, signature, original in (
+    candidates = (
         ArticleFingerprint.objects.filter(article_id__in=sharing_a_band.values("article_id"))
         # the candidate's own original, in the same query (typed, or SQLite hands back hex text)
         .annotate(original=Subquery(copy_of, output_field=UUIDField()))
-        .values_list("article_id", "signature", "original")
-    ):
+    )
+    rows = list(candidates.annotate(
+        root_signature=Case(When(original__isnull=True, then=F("signature")), output_field=JSONField())
+    ).values_list("article_id", "root_signature", "original"))
+    roots = [(article_id, signature) for article_id, signature, original in rows if original is None]
+    best = _most_similar(sig, roots)
+    if best is None and len(roots) < len(rows):
+        copies = candidates.filter(original__isnull=False).values_list("original", "signature")
+        best = _most_similar(sig, list(copies))  # scored as a copy, linked to its root
+    return best
+
+
+def _most_similar(sig: list[int], candidates: list[tuple[uuid.UUID, list[int]]]) -> uuid.UUID | None:
+    """The id paired with the signature most similar to `sig`, if any reaches the threshold."""
+    best, best_score = None, neardup.THRESHOLD
+    for linked_to, signature in candidates:
         score = neardup.similarity(sig, signature)
         if score >= best_score:
-            best, best_score = original or candidate, score  # link to the root, not to another copy
+            best, best_score = linked_to, score
     return best
 
 

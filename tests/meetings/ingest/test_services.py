@@ -2,7 +2,7 @@ import pytest
 from django.utils import timezone
 
 from meetings.ingest.commands import feed_register
-from meetings.ingest.models import FeedEntrySeen, FeedPollState, IngestionFailure
+from meetings.ingest.models import ArticleFingerprint, FeedEntrySeen, FeedPollState, IngestionFailure
 from meetings.ingest.services import (
     IngestError,
     article_ingest_bytes,
@@ -90,6 +90,43 @@ def test_a_copy_of_a_copy_is_linked_to_the_first_original():
     second = article_ingest_text(text=copy + " Edited by desk.", context=CTX, url="https://third.example/c")
     assert first.duplicate_of == second.duplicate_of == original.article.id
     assert SourceArticle.objects.get(pk=second.article.id).duplicate_of_id == original.article.id
+
+
+def test_a_text_near_a_copy_but_not_near_its_root_is_linked_to_the_root():
+    import random
+
+    # given a story (600 words) and a copy that rewrote its last quarter (estimated Jaccard ~0.56)
+    rng = random.Random(7)
+    words = [f"w{rng.randrange(10**6)}" for _ in range(600)]
+    copy = words[:450] + [f"c{i}" for i in range(150)]
+    root = article_ingest_text(text=" ".join(words), context=CTX, suggest=False)
+    first = article_ingest_text(text=" ".join(copy), context=CTX, suggest=False)
+    assert first.duplicate_of == root.article.id
+    # when a text near the copy (~0.69) and far from the story (~0.38) arrives
+    third = article_ingest_text(text=" ".join([f"x{i}" for i in range(150)] + copy[150:]), context=CTX, suggest=False)
+    # then the copies were compared too, and it is linked to the story's first article
+    assert third.duplicate_of == root.article.id
+
+
+def test_a_copy_is_compared_with_its_story_first_article_only():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # given a story syndicated five times
+    original = article_ingest_text(text=STORY, context=CTX, suggest=False)
+    copies = [
+        article_ingest_text(text=f"{STORY} Copy {i} by desk {i}.", context=CTX, suggest=False).article.id
+        for i in range(5)
+    ]
+    # (their signatures are spoilt: comparing with one would fail)
+    ArticleFingerprint.objects.filter(article_id__in=copies).update(signature=[])
+    # when one more copy arrives
+    with CaptureQueriesContext(connection) as queries:
+        result = article_ingest_text(text=f"{STORY} Another copy by desk 9.", context=CTX, suggest=False)
+    # then one read of signatures found the first article: the five copies' were not read
+    assert result.duplicate_of == original.article.id
+    reads = [q for q in queries.captured_queries if q["sql"].startswith("SELECT") and "ingest_articlefingerprint" in q["sql"]]
+    assert len(reads) == 1
 
 
 def test_publication_time_keeps_the_local_date():
