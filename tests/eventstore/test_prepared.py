@@ -1,13 +1,20 @@
-"""The append's statement is prepared once per connection, and a failure never leaves a name
-that the next call would trip over."""
+"""The command path's statements are prepared once per connection, a failure never leaves a
+name that the next call would trip over, and a connection that lost its prepared statements
+prepares them again."""
+import datetime as dt
+import uuid
+
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DatabaseError, DataError, connection, transaction
+from django.db.backends.postgresql.psycopg_any import Jsonb
+from django.test.utils import CaptureQueriesContext
 
 from tracker.eventstore.prepared import execute_prepared
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 SQL = "SELECT 10 / %s::int, %s::text"
+LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %s, true)"
 
 
 def _prepared() -> list[str]:
@@ -17,17 +24,15 @@ def _prepared() -> list[str]:
 
 
 def _run(*params) -> tuple:
-    with connection.cursor() as cur:
-        execute_prepared(connection, cur, "SELECT set_config('lock_timeout', %s, true); ", SQL, ["5s", *params])
-        return cur.fetchone()
+    return execute_prepared(connection, (LOCK_TIMEOUT, SQL), ["5s", *params])
 
 
-def test_a_statement_is_prepared_once_and_then_executed():
+def test_statements_are_prepared_once_and_then_executed():
     before = _prepared()
     assert _run(2, "a") == (5, "a")
     added = [n for n in _prepared() if n not in before]
-    assert len(added) == 1
-    assert _run(5, "b") == (2, "b")  # the same prepared statement, other parameters
+    assert len(added) == 2  # the lock timeout's statement and the query
+    assert _run(5, "b") == (2, "b")  # the same prepared statements, other parameters
     assert [n for n in _prepared() if n not in before] == added
 
 
@@ -39,9 +44,38 @@ def test_a_failed_execution_is_followed_by_a_working_one():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_new_connection_prepares_the_statement_again():
+def test_a_new_connection_prepares_the_statements_again():
     assert _run(2, "first") == (5, "first")
     connection.close()
     assert _prepared() == []
     assert _run(2, "second") == (5, "second")
-    assert len(_prepared()) == 1
+    assert len(_prepared()) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_lost_outside_a_transaction_are_prepared_again_at_once():
+    assert _run(2, "first") == (5, "first")
+    with connection.cursor() as cur:
+        cur.execute("DEALLOCATE ALL")  # as DISCARD ALL, or a pooler's other session
+    assert _run(5, "again") == (2, "again")
+    assert len(_prepared()) == 2
+
+
+def test_statements_lost_inside_a_transaction_fail_it_and_are_prepared_next_time():
+    assert _run(2, "first") == (5, "first")
+    with connection.cursor() as cur:
+        cur.execute("DEALLOCATE ALL")
+    with pytest.raises(DatabaseError, match="does not exist"), transaction.atomic():  # nothing can be retried in it
+        _run(5, "lost")
+    assert _run(5, "again") == (2, "again")
+
+
+def test_parameters_and_results_are_as_through_djangos_cursor():
+    stream_id = uuid.uuid4()
+    sql = "SELECT %s::uuid, %s::jsonb ->> 'a', now()"
+    found = execute_prepared(connection, (sql,), [stream_id, Jsonb({"a": "b"})])
+    assert found[:2] == (stream_id, "b")
+    assert found[2].utcoffset() == dt.timedelta(0)  # an aware datetime, as Django gives them
+    with CaptureQueriesContext(connection) as queries:  # query logging sees the statement
+        assert execute_prepared(connection, (sql,), [stream_id, Jsonb({"a": "c"})])[1] == "c"
+    assert len(queries) == 1 and queries[0]["sql"].startswith("EXECUTE eventstore_")

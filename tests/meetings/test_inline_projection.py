@@ -31,16 +31,11 @@ def _stored(meeting_id: uuid.UUID) -> tuple:
 
 
 def _statements(queries: CaptureQueriesContext) -> list[str]:
-    """The statements sent, a prepared statement's text in place of its EXECUTE."""
+    """The statements sent, each prepared statement's text in place of its EXECUTE."""
     with connection.cursor() as cur:
         cur.execute("SELECT name, statement FROM pg_prepared_statements")
         prepared = dict(cur.fetchall())
-    out = []
-    for query in queries:
-        sql = query["sql"]
-        found = re.search(r"EXECUTE (eventstore_\d+)", sql)
-        out.append(sql.replace(found.group(0), prepared[found.group(1)]) if found else sql)
-    return out
+    return [re.sub(r"EXECUTE (eventstore_\d+)", lambda m: prepared[m.group(1)], q["sql"]) for q in queries]
 
 
 def test_a_field_revision_writes_its_events_state_and_row_in_one_statement(ctx, record):

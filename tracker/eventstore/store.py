@@ -116,21 +116,26 @@ def current_version(stream_id: uuid.UUID) -> int:
 
 
 # The lock timeout (SET LOCAL: only this transaction waits at most this long), then the log's
-# advisory lock; sent before the statement that needs the lock, in the same round trip.
-_APPEND_PREFIX = "SELECT set_config('lock_timeout', %s, true); SELECT pg_advisory_xact_lock(%s); "
+# advisory lock, in one statement: the outer row, and so the lock, comes only once the fenced
+# (OFFSET 0) subquery has set the timeout. Sent before the statement that needs the lock (a
+# statement of its own: that one's snapshot must be taken once the lock is held), in the
+# same round trip.
+_APPEND_LOCK = (
+    "SELECT pg_advisory_xact_lock(%s) FROM (SELECT set_config('lock_timeout', %s, true) OFFSET 0) AS timeout"
+)
+_APPEND_PREFIX = _APPEND_LOCK + "; "
 
 
 def _lock_params() -> list[Any]:
-    """The parameters of `_APPEND_PREFIX`."""
-    return [settings.EVENTSTORE_LOCK_TIMEOUT, APPEND_LOCK_KEY]
+    """The parameters of `_APPEND_LOCK`."""
+    return [APPEND_LOCK_KEY, settings.EVENTSTORE_LOCK_TIMEOUT]
 
 
 def _lock_and_read_versions(stream_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, int], int]:
     """Take the append lock, then read each stream's version and the log's last position.
 
-    One round trip: on PostgreSQL the lock timeout (SET LOCAL: only this transaction waits at
-    most this long), the advisory lock and the read go as three statements in order, and the
-    read runs once the lock is held. SQLite: settings use transaction_mode=IMMEDIATE, so the
+    One round trip: on PostgreSQL the lock timeout and the advisory lock (`_APPEND_LOCK`),
+    then the read, go as two statements in order, and the read runs once the lock is held. SQLite: settings use transaction_mode=IMMEDIATE, so the
     write lock is already held.
     """
     table = connection.ops.quote_name(Event._meta.db_table)
@@ -327,8 +332,8 @@ def _append_generic(
 def _append_sql(streams: int, events: int, links: int) -> str:
     """The one-round-trip append of `events` rows to `streams` streams with `links` links.
 
-    Sent after `_APPEND_PREFIX` (the lock timeout, SET LOCAL: only this transaction waits at
-    most this long; then the advisory lock) in one query string, which PostgreSQL runs as one
+    Sent after `_APPEND_LOCK` (the lock timeout, SET LOCAL: only this transaction waits at
+    most this long; then the advisory lock), both prepared, in one query string, which PostgreSQL runs as one
     transaction when no transaction is open (an `appends_once` command), so the lock timeout
     and the lock are that transaction's too: one statement that reads the last position and
     each stream's version once the lock is held, and inserts the rows and their links only if
@@ -396,9 +401,7 @@ def _append_postgresql(
     else:
         sql += inline.sql(params, len(pending))
     try:
-        with db.cursor() as cur:
-            execute_prepared(db, cur, _APPEND_PREFIX, sql, params)
-            last_position, versions, *returned = cur.fetchone()
+        last_position, versions, *returned = execute_prepared(db, (_APPEND_LOCK, sql), params)
     except IntegrityError as exc:
         # Only reachable if a writer bypassed the lock; still never two events per version.
         raise _conflict(writes[0], writes[0].expected_version + 1) from exc
@@ -769,12 +772,12 @@ def _read_state(stream_id: uuid.UUID) -> tuple[str, int, str] | None:
     and a deep copy of its state.
     """
     db = connections[DEFAULT_DB_ALIAS]
-    with db.cursor() as cur:
-        if db.vendor == "postgresql":  # every command reads it: prepared, planned once
-            execute_prepared(db, cur, "", _state_read_sql(db.vendor), [stream_id])
-        else:
+    if db.vendor == "postgresql":  # every command reads it: prepared, planned once
+        row = execute_prepared(db, (_state_read_sql(db.vendor),), [stream_id])
+    else:
+        with db.cursor() as cur:
             cur.execute(_state_read_sql(db.vendor), [StreamState._meta.pk.get_db_prep_value(stream_id, db)])
-        row = cur.fetchone()
+            row = cur.fetchone()
     if row is None:
         return None
     text = row[2]
