@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.backends.postgresql.psycopg_any import Jsonb
 from django.utils.asyncio import async_unsafe
 from psycopg2.extras import Json
 
@@ -62,7 +63,7 @@ def _execute(db: Any, cache: dict[str, str], statements: Sequence[str], params: 
         plain = plain or execute is None
         texts.append(sql if execute is None else execute)
     if not plain:
-        params = [_literal(p) for p in params]
+        params = [_literal(p) if type(p) in _QUOTED_IN_PYTHON else p for p in params]
     try:
         row = _run(db, "; ".join(texts), params)
     except BaseException:
@@ -74,15 +75,14 @@ def _execute(db: Any, cache: dict[str, str], statements: Sequence[str], params: 
     return row
 
 
-def _literal(value: Any) -> Any:
-    """A parameter of an EXECUTE as psycopg2 quotes it fastest. The prepared statement
-    declares each parameter's type, so a quoted string serves for uuid and jsonb alike:
-    psycopg2 quotes those two in Python, strings in C."""
-    if type(value) is uuid.UUID:
-        return str(value)
-    if isinstance(value, Json):
-        return value.dumps(value.adapted)
-    return value
+# Parameter types psycopg2 quotes in Python; strings it quotes in C. The prepared statement
+# declares each parameter's type, so an EXECUTE's quoted string serves for uuid and jsonb alike.
+_QUOTED_IN_PYTHON = frozenset((uuid.UUID, Json, Jsonb))
+
+
+def _literal(value: uuid.UUID | Json) -> str:
+    """A uuid or JSON parameter of an EXECUTE as a string."""
+    return str(value) if type(value) is uuid.UUID else value.dumps(value.adapted)
 
 
 def _run(db: Any, sql: str, params: list[Any]) -> tuple | None:
