@@ -79,3 +79,15 @@ def test_parameters_and_results_are_as_through_djangos_cursor():
     with CaptureQueriesContext(connection) as queries:  # query logging sees the statement
         assert execute_prepared(connection, (sql,), [stream_id, Jsonb({"a": "c"})])[1] == "c"
     assert len(queries) == 1 and queries[0]["sql"].startswith("EXECUTE eventstore_")
+
+
+def test_an_execute_wrapper_sees_the_statements():
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        assert _run(2, "watched") == (5, "watched")
+    assert len(seen) == 1 and seen[0].count("EXECUTE eventstore_") == 2
