@@ -135,8 +135,8 @@ def _lock_and_read_versions(stream_ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID
     """Take the append lock, then read each stream's version and the log's last position.
 
     One round trip: on PostgreSQL the lock timeout and the advisory lock (`_APPEND_LOCK`),
-    then the read, go as two statements in order, and the read runs once the lock is held. SQLite: settings use transaction_mode=IMMEDIATE, so the
-    write lock is already held.
+    then the read, go as two statements in order, and the read runs once the lock is held.
+    SQLite: settings use transaction_mode=IMMEDIATE, so the write lock is already held.
     """
     table = connection.ops.quote_name(Event._meta.db_table)
     subqueries = ", ".join(
@@ -333,11 +333,11 @@ def _append_sql(streams: int, events: int, links: int) -> str:
     """The one-round-trip append of `events` rows to `streams` streams with `links` links.
 
     Sent after `_APPEND_LOCK` (the lock timeout, SET LOCAL: only this transaction waits at
-    most this long; then the advisory lock), both prepared, in one query string, which PostgreSQL runs as one
-    transaction when no transaction is open (an `appends_once` command), so the lock timeout
-    and the lock are that transaction's too: one statement that reads the last position and
-    each stream's version once the lock is held, and inserts the rows and their links only if
-    every version is the expected one. The caller adds any inline projection's CTEs and the
+    most this long; then the advisory lock), both prepared, in one query string, which
+    PostgreSQL runs as one transaction when no transaction is open (an `appends_once`
+    command), so the lock timeout and the lock are that transaction's too: one statement that
+    reads the last position and each stream's version once the lock is held, and inserts the
+    rows and their links only if every version is the expected one. The caller adds any inline projection's CTEs and the
     final SELECT of (the last position before the append, the versions). Links get their ids
     in link order, as bulk_create gives them (history lists links by id).
     """
