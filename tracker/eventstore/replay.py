@@ -32,8 +32,9 @@ from collections.abc import Iterator
 from itertools import groupby
 from typing import Any
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models
 
+from . import foreignkeys
 from .aggregate import AGGREGATES, aggregate_for
 from .bulk import cyclic_gc_paused
 from .bulkcopy import compact_json_text, text
@@ -287,9 +288,16 @@ class _Replay:
         foreign-key checks of the read models before the (larger) stream states, so they
         overlap their formatting."""
         check = self.check
-        deferred = "" if check else _deferred_foreign_keys()
+        at_once = None if check else foreignkeys.checked_at_once(merged_models(), owned_models())
+        deferred = "" if check or at_once is not None else _deferred_foreign_keys()
+        if at_once is not None:
+            with connection.cursor() as cur:
+                cur.execute("SELECT current_setting('session_replication_role')")
+                (role,) = cur.fetchone()
         writer = self.writer = MergeWriter(merged_models(), check=check)
         try:
+            if at_once is not None:  # the rows' foreign keys are checked at once afterwards
+                writer.execute("SELECT set_config('session_replication_role', 'replica', true)", "settings")
             for replayer in self.session.replayers.values():
                 replayer.write(writer)
             if deferred:
@@ -299,8 +307,16 @@ class _Replay:
                 writer.execute(f"SET CONSTRAINTS {deferred} DEFERRED", "foreign-key checks")
             checkpoint = {} if self.checkpoint is None else {INLINE_CHECKPOINT: (self.checkpoint,)}
             writer.keyed_rows(Checkpoint, checkpoint)
+            if at_once is not None:
+                writer.execute(f"SELECT set_config('session_replication_role', '{role}', true)", "settings")
         finally:
             writer.close()
+        if at_once is not None:
+            started = time.perf_counter()
+            broken = foreignkeys.violations(at_once)
+            writer.seconds["foreign-key checks"] += time.perf_counter() - started
+            if broken:
+                raise IntegrityError("; ".join(broken))
 
 
 STATE_COLUMNS = ["stream_id", "stream_type", "version", "state", "last_position", "updated_at"]
