@@ -11,6 +11,10 @@ entries. Instead, `MergeWriter`:
   deletes the live rows that are not in the replay or differ from it, and inserts the replayed
   rows that differ. Rows are compared whole and typed (`IS DISTINCT FROM` of the two rows:
   no formatting matters, jsonb compares by value), so equal rows are not written at all.
+  For the tables given `by_line`, the live rows are read as COPY text first, and a replayed
+  row whose line is the same text is known equal without going through the temporary table
+  (PostgreSQL reads its own text of a row back as the same values); only the others are
+  compared typed (and the live rows not replayed deleted by key).
 
 Every deletion of a table comes before its insertions (so no UNIQUE constraint sees an old and
 a new row at once); foreign keys are deferred (run by the replay's `SET CONSTRAINTS`), and
@@ -22,9 +26,10 @@ in the words of `rebuild.compare`. The caller rolls the transaction back.
 """
 from __future__ import annotations
 
+import io
 import itertools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from django.db import connection, models
 
@@ -45,16 +50,40 @@ def live_keys(model: type[models.Model]) -> set[str]:
         return {key for (key,) in cur.fetchall()}
 
 
+def live_lines(model: type[models.Model]) -> dict[str, str]:
+    """The rows of the model's table as PostgreSQL's COPY text lines (columns in
+    `copy_statement` order), by primary key (the first column)."""
+    out = io.StringIO()
+    columns = ", ".join(_quote(f.column) for f in model._meta.concrete_fields)
+    with connection.cursor() as cur:
+        cur.copy_expert(f"COPY {_quote(model._meta.db_table)} ({columns}) TO STDOUT", out)
+    return {line[:line.index("\t")]: line for line in out.getvalue().split("\n") if line}
+
+
+def _key_first(model: type[models.Model]) -> bool:
+    """Whether a COPY text line of the model starts with its primary key (`live_lines`)."""
+    return model._meta.concrete_fields[0] is model._meta.pk
+
+
 class MergeWriter(CopyWriter):
     """A CopyWriter whose `keyed` tables end equal to the rows given, writing only the
     differences (see the module's docstring); `check=True` writes nothing but temporary
     tables. `models` are the tables that will be given, whose keys are read first (the
-    writer's thread then owns the connection)."""
+    writer's thread then owns the connection); of those in `by_line`, the whole rows as COPY
+    text: a replayed row whose line is the live row's line is left as it is, unwritten
+    (PostgreSQL reads its own text of a row back as the same values, so equal text proves
+    equal rows; any other line goes through the typed comparison). Worth it for tables whose
+    lines the replay formats as PostgreSQL prints them (not jsonb objects: key order).
+    """
 
-    def __init__(self, models_: list[type[models.Model]], *, check: bool = False) -> None:
+    def __init__(
+        self, models_: list[type[models.Model]], *, check: bool = False, by_line: Collection[type[models.Model]] = (),
+    ) -> None:
         self.check = check
         started = time.perf_counter()
-        self.live = {} if check else {m._meta.db_table: live_keys(m) for m in models_}
+        self.live: dict[str, set[str] | dict[str, str]] = {} if check else {
+            m._meta.db_table: live_lines(m) if m in by_line and _key_first(m) else live_keys(m) for m in models_
+        }
         read_keys = time.perf_counter() - started
         self.temps: dict[str, tuple[type[models.Model], str]] = {}  # table -> (model, temp table)
         with connection.cursor() as cur:
@@ -84,6 +113,9 @@ class MergeWriter(CopyWriter):
                 line(pk, row) for pk, row in rows.items()
             ))
             return
+        if isinstance(live, dict):
+            self._keyed_by_line(model, rows, line, live)
+            return
         temp = self._temp(model)
         known = rows.keys() if live is None else rows.keys() & live
         self._copy(f"{table} (temporary)", copy_statement(model, model._meta.concrete_fields, temp), (
@@ -96,6 +128,39 @@ class MergeWriter(CopyWriter):
             self._copy(table, copy_statement(model, model._meta.concrete_fields), (
                 line(pk, row) for pk, row in rows.items() if pk not in live
             ))
+
+    def _keyed_by_line(
+        self, model: type[models.Model], rows: Mapping[str, T], line: Callable[[str, T], str], live: dict[str, str],
+    ) -> None:
+        """`keyed` into a table whose live lines are known: only the replayed rows whose line
+        differs go through the temporary table and the typed comparison."""
+        table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
+        differ = [text for key in rows.keys() & live.keys() if (text := line(key, rows[key])) != live[key]]
+        gone = live.keys() - rows.keys()
+        if differ:
+            temp = self._temp(model)
+            self._copy(f"{model._meta.db_table} (temporary)", copy_statement(model, model._meta.concrete_fields, temp), differ)
+            self.execute(
+                f"DELETE FROM {table} l USING {temp} r WHERE r.{pk} = l.{pk} AND r IS DISTINCT FROM l",
+                f"{model._meta.db_table} (deleted)",
+            )
+        if gone:
+            with self._raw.cursor() as cur:  # quoting only, no statement
+                keys = cur.mogrify("%s", [sorted(gone)]).decode()
+            self.execute(
+                f"DELETE FROM {table} WHERE {pk} IN"
+                f" (SELECT k::{model._meta.pk.db_type(connection)} FROM unnest({keys}::text[]) k)",
+                f"{model._meta.db_table} (deleted)",
+            )
+        if differ:  # after every deletion of the table (UNIQUE constraints)
+            self.execute(
+                f"INSERT INTO {table} SELECT r.* FROM {temp} r WHERE NOT EXISTS (SELECT FROM {table} l WHERE l.{pk} = r.{pk})",
+                f"{model._meta.db_table} (inserted)",
+            )
+        # Formatted as they are sent: the writer's thread stores a chunk while the next is made.
+        self._copy(model._meta.db_table, copy_statement(model, model._meta.concrete_fields), (
+            line(key, row) for key, row in rows.items() if key not in live
+        ))
 
     def _temp(self, model: type[models.Model]) -> str:
         table = model._meta.db_table

@@ -294,7 +294,9 @@ class _Replay:
             with connection.cursor() as cur:
                 cur.execute("SELECT current_setting('session_replication_role')")
                 (role,) = cur.fetchone()
-        writer = self.writer = MergeWriter(merged_models(), check=check)
+        # Stream states are jsonb objects, which PostgreSQL prints with its own key order.
+        merged = merged_models()
+        writer = self.writer = MergeWriter(merged, check=check, by_line=[m for m in merged if m is not StreamState])
         try:
             if at_once is not None:  # the rows' foreign keys are checked at once afterwards
                 writer.execute("SELECT set_config('session_replication_role', 'replica', true)", "settings")
