@@ -68,9 +68,12 @@ def test_a_table_with_a_trigger_of_its_own_keeps_the_per_row_checks():
     # given: a trigger on a written table (replica mode would skip it too)
     with transaction.atomic():
         with connection.cursor() as cur:
-            cur.execute("CREATE FUNCTION pg_temp.nothing() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'")
             cur.execute(
-                "CREATE TRIGGER audit AFTER INSERT ON meetings_meeting FOR EACH ROW EXECUTE FUNCTION pg_temp.nothing()"
+                "CREATE FUNCTION pg_temp.nothing() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'"
+            )
+            cur.execute(
+                "CREATE TRIGGER audit AFTER INSERT ON meetings_meeting"
+                " FOR EACH ROW EXECUTE FUNCTION pg_temp.nothing()"
             )
             # when / then
             assert _keys() is None

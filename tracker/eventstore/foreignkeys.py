@@ -52,7 +52,9 @@ def _role_may_skip_triggers() -> bool:
         return bool(cur.fetchone()[0])
 
 
-def checked_at_once(written: Iterable[type[models.Model]], read_models: Iterable[type[models.Model]]) -> list[ForeignKey] | None:
+def checked_at_once(
+    written: Iterable[type[models.Model]], read_models: Iterable[type[models.Model]],
+) -> list[ForeignKey] | None:
     """The foreign keys to check with `violations()` if the `written` tables may be written
     without their per-row checks (see the module's docstring), else None."""
     if connection.vendor != "postgresql" or not _role_may_skip_triggers():
@@ -100,5 +102,6 @@ def violations(keys: list[ForeignKey]) -> list[str]:
             cur.execute(key.violation_sql())
             row = cur.fetchone()
             if row is not None:
-                out.append(f"{key.table} ({', '.join(key.columns)}) = ({row[0]}) violates {key.name}: not in {key.referenced}")
+                columns = ", ".join(key.columns)
+                out.append(f"{key.table} ({columns}) = ({row[0]}) violates {key.name}: not in {key.referenced}")
     return out

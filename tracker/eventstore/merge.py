@@ -17,8 +17,8 @@ entries. Instead, `MergeWriter`:
   compared typed (and the live rows not replayed deleted by key).
 
 Every deletion of a table comes before its insertions (so no UNIQUE constraint sees an old and
-a new row at once); foreign keys are deferred (run by the replay's `SET CONSTRAINTS`), and
-none has an ON DELETE action in the database.
+a new row at once); foreign keys are deferred (checked by the replay: `SET CONSTRAINTS`, or
+once per constraint, see foreignkeys.py), and none has an ON DELETE action in the database.
 
 With `check=True` nothing of the live tables is written: every replayed row goes into a
 temporary table and `differences()` lists the rows that are missing on either side or differ,
@@ -139,7 +139,8 @@ class MergeWriter(CopyWriter):
         gone = live.keys() - rows.keys()
         if differ:
             temp = self._temp(model)
-            self._copy(f"{model._meta.db_table} (temporary)", copy_statement(model, model._meta.concrete_fields, temp), differ)
+            into = copy_statement(model, model._meta.concrete_fields, temp)
+            self._copy(f"{model._meta.db_table} (temporary)", into, differ)
             self.execute(
                 f"DELETE FROM {table} l USING {temp} r WHERE r.{pk} = l.{pk} AND r IS DISTINCT FROM l",
                 f"{model._meta.db_table} (deleted)",
@@ -154,7 +155,8 @@ class MergeWriter(CopyWriter):
             )
         if differ:  # after every deletion of the table (UNIQUE constraints)
             self.execute(
-                f"INSERT INTO {table} SELECT r.* FROM {temp} r WHERE NOT EXISTS (SELECT FROM {table} l WHERE l.{pk} = r.{pk})",
+                f"INSERT INTO {table} SELECT r.* FROM {temp} r"
+                f" WHERE NOT EXISTS (SELECT FROM {table} l WHERE l.{pk} = r.{pk})",
                 f"{model._meta.db_table} (inserted)",
             )
         # Formatted as they are sent: the writer's thread stores a chunk while the next is made.

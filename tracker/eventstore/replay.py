@@ -284,9 +284,10 @@ class _Replay:
         self.reaction_plans.clear()
 
     def write(self) -> None:
-        """Write every replayer's rows and the stream states (`self.writer`); run the deferred
-        foreign-key checks of the read models before the (larger) stream states, so they
-        overlap their formatting."""
+        """Write every replayer's rows and the stream states (`self.writer`). The foreign keys
+        of the written rows are checked once per constraint after the write when that is
+        equivalent (`foreignkeys.checked_at_once`); else the deferred per-row checks run before
+        the (larger) stream states, so they overlap their formatting."""
         check = self.check
         at_once = None if check else foreignkeys.checked_at_once(merged_models(), owned_models())
         deferred = "" if check or at_once is not None else _deferred_foreign_keys()
