@@ -140,11 +140,12 @@ def _original_of(sig: list[int]) -> uuid.UUID | None:
     compare forty signatures per copy. The copies' signatures are read only when no root passes
     (a text can be near a copy and not near its root).
     """
-    rows = _candidates(neardup.bands(sig))
+    digests = neardup.bands(sig)
+    rows = _candidates(digests)
     roots = [(article_id, signature) for article_id, original, signature in rows if original is None]
     best = _most_similar(sig, roots)
     if best is None and len(roots) < len(rows):
-        copies = _candidates(neardup.bands(sig), copies=True)
+        copies = _candidates(digests, copies=True)
         best = _most_similar(sig, [(original, signature) for _, original, signature in copies])  # link to the root
     return best
 
@@ -158,13 +159,13 @@ def _candidates(digests: list[str], *, copies: bool = False) -> list[tuple[uuid.
     """
     fingerprint, band, article = (m._meta.db_table for m in (ArticleFingerprint, FingerprintBand, SourceArticle))
     pairs = " OR ".join(["(b.band = %s AND b.digest = %s)"] * len(digests))
+    sharing = f"f.article_id IN (SELECT b.article_id FROM {band} b WHERE {pairs})"
+    signature = "f.signature" if copies else "CASE WHEN a.duplicate_of_id IS NULL THEN f.signature END"
     sql = (
-        f"SELECT f.article_id, a.duplicate_of_id, CASE WHEN a.duplicate_of_id IS {'NOT ' if copies else ''}NULL "
-        f"THEN f.signature END FROM {fingerprint} f LEFT JOIN {article} a ON a.id = f.article_id "
-        f"WHERE f.article_id IN (SELECT b.article_id FROM {band} b WHERE {pairs})"
+        f"SELECT f.article_id, a.duplicate_of_id, {signature} FROM {fingerprint} f"
+        f" LEFT JOIN {article} a ON a.id = f.article_id WHERE {sharing}"
+        + (" AND a.duplicate_of_id IS NOT NULL" if copies else "")
     )
-    if copies:
-        sql += " AND a.duplicate_of_id IS NOT NULL"
     with connection.cursor() as cur:
         cur.execute(sql, [v for pair in enumerate(digests) for v in pair])
         return [
@@ -294,7 +295,7 @@ def article_ingest_url(
 ) -> IngestResult:
     """Fetch a page, extract its text and metadata, and store it as an article."""
     requested = url  # failures are recorded under the URL asked for, whatever it redirects to
-    existing = article_find_existing(canonical_url=url.split("#", 1)[0].strip())
+    existing = article_find_existing(canonical_url=canonical_url(url))
     if existing:
         return IngestResult(article=existing, created=False)
     try:
