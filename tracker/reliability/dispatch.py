@@ -5,8 +5,9 @@ down: the write is committed by then. `enqueue_on_commit` sends after the commit
 `delay_on_commit` does, but a broker error parks the task instead of raising.
 
 Every enqueued task is a row of the ledger `UndeliveredTask` (one INSERT; for
-`enqueue_on_commit`, in the caller's transaction), with the Celery task id it is sent under; a worker marks the row done when the task finishes (one UPDATE in
-`tasks.py`; a retrying task is not finished). `redeliver()` (beat every minute, at worker
+`enqueue_on_commit`, in the caller's transaction), with the Celery task id it is sent under;
+a worker marks the row done when the task finishes (one UPDATE in `tasks.py`; a retrying
+task is not finished). `redeliver()` (beat every minute, at worker
 start, `manage.py redeliver_tasks`) sends parked rows once the broker answers again, and
 sends again rows sent more than `DISPATCH_RESEND_AFTER_SECONDS` ago and still not done: a
 message can be lost with a killed worker (kombu's Redis transport pops it from the queue
@@ -22,7 +23,6 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -37,15 +37,10 @@ CONNECT_TIMEOUT = 2.0
 RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
-@contextlib.contextmanager
-def _checked_connection(timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
-    """A broker connection, connected once within `timeout` or failing: the pooled one
-    retries for many seconds when the broker refuses, which a request cannot wait for."""
-    from tracker.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
-        yield conn
+def _connect(conn: Any, timeout: float) -> None:
+    """Connect `conn` once within `timeout` or fail (a no-op if connected): the pooled
+    connection retries for many seconds when the broker refuses, which a request cannot wait for."""
+    conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
 
 
 class _Kept(threading.local):
@@ -71,7 +66,7 @@ def _sending_connection(timeout: float = CONNECT_TIMEOUT) -> Any:
     if _kept.conn is None or _kept.key != key:
         _drop_sending_connection()
         _kept.conn, _kept.key = app.connection_for_write(), key
-    _kept.conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+    _connect(_kept.conn, timeout)
     return _kept.conn
 
 
@@ -191,9 +186,11 @@ def mark_sent(task_id: str) -> None:
 
 def broker_reachable(timeout: float = 1.0) -> bool:
     """Whether the Celery broker accepts a connection right now (bounded by `timeout`)."""
+    from tracker.celery import app
+
     try:
-        with _checked_connection(timeout):
-            pass
+        with app.connection_for_write() as conn:  # a fresh one: a kept one may be stale
+            _connect(conn, timeout)
         return True
     except Exception:  # any transport error means "unreachable" to the admin
         return False
