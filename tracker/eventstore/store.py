@@ -337,9 +337,10 @@ def _append_sql(streams: int, events: int, links: int) -> str:
     PostgreSQL runs as one transaction when no transaction is open (an `appends_once`
     command), so the lock timeout and the lock are that transaction's too: one statement that
     reads the last position and each stream's version once the lock is held, and inserts the
-    rows and their links only if every version is the expected one. The caller adds any inline projection's CTEs and the
-    final SELECT of (the last position before the append, the versions). Links get their ids
-    in link order, as bulk_create gives them (history lists links by id).
+    rows and their links only if every version is the expected one. The caller adds any
+    inline projection's CTEs and the final SELECT of (the last position before the append,
+    the versions). Links get their ids in link order, as bulk_create gives them (history
+    lists links by id).
     """
     table = connection.ops.quote_name(Event._meta.db_table)
     link_table = connection.ops.quote_name(EventLink._meta.db_table)

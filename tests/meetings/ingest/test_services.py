@@ -2,7 +2,12 @@ import pytest
 from django.utils import timezone
 
 from meetings.ingest.commands import feed_register
-from meetings.ingest.models import ArticleFingerprint, FeedEntrySeen, FeedPollState, IngestionFailure
+from meetings.ingest.models import (
+    ArticleFingerprint,
+    FeedEntrySeen,
+    FeedPollState,
+    IngestionFailure,
+)
 from meetings.ingest.services import (
     IngestError,
     article_ingest_bytes,
